@@ -1,0 +1,201 @@
+"""Backbones: the network shapes an objective trains (`linear`, `mlp`, `conv`).
+
+A backbone has three parts:
+
+- `encoder`: x [N, C, H, W] -> features [N, feature_size],
+- `head`: features -> [N, head_size], a Linear layer (the objective picks head_size:
+  code_size, or 2 * code_size for the VAE's mean and log-variance),
+- `decoder`: z [N, code_size] -> logits [N, C, H, W], and `output(logits)`, the output
+  activation that maps logits into data range (identity for `linear`, sigmoid otherwise).
+
+Keeping the output activation apart lets the objectives compute bce from logits, which
+is numerically stable.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from models.config import ModelConfig
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+MIN_CONV_SIZE = 8  # smallest H and W the conv backbone accepts
+MIN_FEATURE_MAP = 2  # the conv encoder's smallest feature map is at least 2 x 2
+
+
+class Backbone(nn.Module):
+    """Base class: subclasses set encoder, feature_size, head, decoder and output_activation."""
+
+    def __init__(self, config: ModelConfig, head_size: int) -> None:
+        super().__init__()
+        self.input_shape = tuple(config.input_shape)
+        self.code_size = config.code_size
+        self.head_size = head_size
+
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        """Raise ValueError for settings this backbone cannot build (common checks are done)."""
+
+    def encode_head(self, x: torch.Tensor) -> torch.Tensor:
+        """x -> the raw head output [N, head_size]."""
+        return self.head(self.encoder(x))
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """z -> pre-activation output [N, C, H, W]."""
+        return self.decoder(z)
+
+    def output(self, logits: torch.Tensor) -> torch.Tensor:
+        return self.output_activation(logits)
+
+
+def _check_hidden(config: ModelConfig, meaning: str) -> None:
+    if not config.hidden:
+        raise ValueError(
+            f"hidden must list at least one positive whole number ({meaning}) "
+            f"for the {config.backbone} backbone, not {config.hidden!r}."
+        )
+
+
+class LinearBackbone(Backbone):
+    """One Linear layer each way, identity activations and output: the PCA-equivalent AE."""
+
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        if config.loss == "bce":
+            raise ValueError(
+                "loss must be 'mse' with the linear backbone, whose output is linear "
+                "(bce needs outputs in [0, 1]): use loss 'mse', not 'bce'."
+            )
+
+    def __init__(self, config: ModelConfig, head_size: int) -> None:
+        super().__init__(config, head_size)
+        size = math.prod(self.input_shape)
+        self.encoder = nn.Flatten()
+        self.feature_size = size
+        self.head = nn.Linear(size, head_size)
+        self.decoder = nn.Sequential(
+            nn.Linear(self.code_size, size), nn.Unflatten(1, self.input_shape)
+        )
+        self.output_activation = nn.Identity()
+
+
+class MLPBackbone(Backbone):
+    """Fully connected: input -> hidden[0] -> ... -> hidden[-1] -> code, mirrored back.
+
+    Each hidden layer is Linear + the selected activation; the code layer is linear (the
+    objective may add its own code activation); the output is a sigmoid (data in [0, 1]).
+    """
+
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        _check_hidden(config, "layer widths")
+
+    def __init__(self, config: ModelConfig, head_size: int) -> None:
+        super().__init__(config, head_size)
+        act = ACTIVATIONS[config.activation]
+        size = math.prod(self.input_shape)
+        widths = [size, *config.hidden]
+        down: list[nn.Module] = [nn.Flatten()]
+        for n_in, n_out in zip(widths[:-1], widths[1:]):
+            down += [nn.Linear(n_in, n_out), act()]
+        self.encoder = nn.Sequential(*down)
+        self.feature_size = widths[-1]
+        self.head = nn.Linear(widths[-1], head_size)
+        back = [self.code_size, *reversed(config.hidden)]
+        up: list[nn.Module] = []
+        for n_in, n_out in zip(back[:-1], back[1:]):
+            up += [nn.Linear(n_in, n_out), act()]
+        up += [nn.Linear(back[-1], size), nn.Unflatten(1, self.input_shape)]
+        self.decoder = nn.Sequential(*up)
+        self.output_activation = nn.Sigmoid()
+
+
+def conv_sizes(height: int, width: int, stages: int) -> list[tuple[int, int]]:
+    """Spatial sizes after each stride-2 stage (kernel 3, padding 1), input size first.
+
+    Stops early when another stage would make a side smaller than MIN_FEATURE_MAP.
+    """
+    sizes = [(height, width)]
+    while len(sizes) <= stages:
+        h, w = sizes[-1]
+        nh, nw = (h + 1) // 2, (w + 1) // 2
+        if min(nh, nw) < MIN_FEATURE_MAP:
+            break
+        sizes.append((nh, nw))
+    return sizes
+
+
+class ConvBackbone(Backbone):
+    """Stride-2 convolutions down, transposed convolutions up, for any C in {1, 3}, H, W >= 8.
+
+    `hidden` gives the channels of each stride-2 stage (kernel 3, padding 1, then the
+    activation), e.g. [32, 64]. Stages that would shrink a side below 2 pixels are
+    dropped from the end of the list: an 8 x 8 input uses at most 2 stages (8 -> 4 -> 2),
+    28 x 28 or 32 x 32 at most 4. `stages` tells how many were used. The decoder mirrors
+    the encoder with transposed convolutions whose output_padding is chosen per stage and
+    per side, so the output is exactly (C, H, W) for odd sizes too (e.g. 9 x 13).
+    """
+
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        _check_hidden(config, "channels per stride-2 stage")
+        _, height, width = config.input_shape
+        if min(height, width) < MIN_CONV_SIZE:
+            raise ValueError(
+                f"input_shape must have H and W of at least {MIN_CONV_SIZE} for the conv "
+                f"backbone (use mlp or linear for smaller images), not {tuple(config.input_shape)}."
+            )
+
+    def __init__(self, config: ModelConfig, head_size: int) -> None:
+        super().__init__(config, head_size)
+        act = ACTIVATIONS[config.activation]
+        channels, height, width = self.input_shape
+        sizes = conv_sizes(height, width, len(config.hidden))
+        self.stages = len(sizes) - 1
+        chans = [channels, *config.hidden[: self.stages]]
+        down: list[nn.Module] = []
+        for c_in, c_out in zip(chans[:-1], chans[1:]):
+            down += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), act()]
+        down.append(nn.Flatten())
+        self.encoder = nn.Sequential(*down)
+        last_h, last_w = sizes[-1]
+        self.feature_size = chans[-1] * last_h * last_w
+        self.head = nn.Linear(self.feature_size, head_size)
+        up: list[nn.Module] = [
+            nn.Linear(self.code_size, self.feature_size),
+            act(),
+            nn.Unflatten(1, (chans[-1], last_h, last_w)),
+        ]
+        for stage in range(self.stages, 0, -1):
+            (out_h, out_w), (in_h, in_w) = sizes[stage - 1], sizes[stage]
+            # (in - 1) * 2 - 2 + 3 + pad = out  ->  pad = out - 2 * in + 1, 0 or 1
+            pad = (out_h - 2 * in_h + 1, out_w - 2 * in_w + 1)
+            up.append(
+                nn.ConvTranspose2d(
+                    chans[stage], chans[stage - 1], 3, stride=2, padding=1, output_padding=pad
+                )
+            )
+            if stage > 1:
+                up.append(act())
+        self.decoder = nn.Sequential(*up)
+        self.output_activation = nn.Sigmoid()
+
+
+BACKBONES: dict[str, type[Backbone]] = {
+    "linear": LinearBackbone,
+    "mlp": MLPBackbone,
+    "conv": ConvBackbone,
+}

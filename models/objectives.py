@@ -1,0 +1,227 @@
+"""Objectives: what a backbone is trained to do (`ae`, `denoising`, `sparse_l1`, ...).
+
+Loss conventions (DESIGN.md, "Models: two axes, one interface"): every term is reported
+unweighted, as a batch mean of per-example values; `recon` is summed over the pixels of
+each example (mse: sum of squared errors, bce: sum of binary cross-entropies); and
+`loss = recon + sum(weight * term)` over the other terms, with the weights read from the
+config fields named in `weights`. The one batch-level term is `sparse_kl`'s `sparsity`,
+which by definition compares the batch mean activation of each code unit with rho.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from models.backbones import BACKBONES
+
+if TYPE_CHECKING:
+    from models.config import ModelConfig
+
+LOGVAR_RANGE = (-30.0, 20.0)  # the VAE's log-variance is clamped here so exp() stays finite
+KL_EPS = 1e-6  # sparse_kl keeps rho_hat inside (eps, 1 - eps)
+
+
+class AEOutput(NamedTuple):
+    loss: Tensor  # scalar: recon + weighted other terms
+    terms: dict[str, Tensor]  # unweighted scalar terms, named as in term_names()
+    recon: Tensor  # the reconstruction x_hat [N, C, H, W], in data range
+    z: Tensor  # the code used for the reconstruction [N, code_size] (VAE: the sample)
+
+
+def _mse(logits: Tensor, x_hat: Tensor, target: Tensor) -> Tensor:
+    return (x_hat - target).pow(2).flatten(1).sum(1).mean()
+
+
+def _bce(logits: Tensor, x_hat: Tensor, target: Tensor) -> Tensor:
+    per_pixel = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return per_pixel.flatten(1).sum(1).mean()
+
+
+RECON_LOSSES = {"mse": _mse, "bce": _bce}
+
+
+class Autoencoder(nn.Module):
+    """The plain autoencoder; the other objectives override `code`, `latent` or `penalties`.
+
+    `encode(x) -> z`, `decode(z) -> x_hat`, `forward(x, target=None) -> AEOutput`. The
+    target defaults to x; the denoising trainer passes the corrupted batch as x and the
+    clean one as target (the model never corrupts anything itself).
+    """
+
+    terms: tuple[str, ...] = ("recon",)
+    weights: dict[str, str] = {}  # term name -> the config field that holds its weight
+    head_factor = 1  # the encoder head gives head_factor * code_size numbers
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config.copy()
+        backbone = BACKBONES[config.backbone]
+        self.backbone = backbone(self.config, self.head_factor * config.code_size)
+        self._recon = RECON_LOSSES[config.loss]
+
+    @property
+    def code_size(self) -> int:
+        return self.config.code_size
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.config.input_shape)
+
+    def _check(self, x: Tensor, name: str = "x") -> None:
+        if x.dim() != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(
+                f"{name} must have shape [N, {', '.join(map(str, self.input_shape))}] for this "
+                f"model, not {list(x.shape)}."
+            )
+
+    def code(self, head: Tensor) -> Tensor:
+        """The code layer's activation applied to the encoder head (identity here)."""
+        return head
+
+    def _encode(self, x: Tensor) -> Tensor:
+        return self.code(self.backbone.encode_head(x))
+
+    def encode(self, x: Tensor) -> Tensor:
+        """x [N, C, H, W] -> z [N, code_size]."""
+        self._check(x)
+        return self._encode(x)
+
+    def decode(self, z: Tensor) -> Tensor:
+        """z [N, code_size] -> x_hat [N, C, H, W] in data range (the linear backbone: unclipped)."""
+        return self.backbone.output(self.backbone.decode_logits(z))
+
+    def penalties(self, x: Tensor, z: Tensor) -> dict[str, Tensor]:
+        """The terms besides recon, from the input and its code."""
+        return {}
+
+    def latent(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """The code to decode during training, and the terms besides recon."""
+        z = self._encode(x)
+        return z, self.penalties(x, z)
+
+    def forward(self, x: Tensor, target: Tensor | None = None) -> AEOutput:
+        self._check(x)
+        if target is None:
+            target = x
+        else:
+            self._check(target, "target")
+        z, extra = self.latent(x)
+        logits = self.backbone.decode_logits(z)
+        x_hat = self.backbone.output(logits)
+        terms = {"recon": self._recon(logits, x_hat, target), **extra}
+        loss = terms["recon"]
+        for name, weight in self.weights.items():
+            loss = loss + getattr(self.config, weight) * terms[name]
+        return AEOutput(loss, terms, x_hat, z)
+
+
+class DenoisingAutoencoder(Autoencoder):
+    """Reconstructs the clean target from a corrupted x; the trainer corrupts each batch
+    afresh with `models.corruption.corrupt(clean, config.noise)`."""
+
+
+class SparseL1Autoencoder(Autoencoder):
+    """`sparsity` = mean absolute activation of the code layer (per example: mean over units)."""
+
+    terms = ("recon", "sparsity")
+    weights = {"sparsity": "sparsity"}
+
+    def penalties(self, x: Tensor, z: Tensor) -> dict[str, Tensor]:
+        return {"sparsity": z.abs().mean()}
+
+
+class SparseKLAutoencoder(Autoencoder):
+    """Sigmoid code layer; `sparsity` = sum_j KL(rho || rho_hat_j), rho_hat_j the batch mean
+    activation of code unit j."""
+
+    terms = ("recon", "sparsity")
+    weights = {"sparsity": "sparsity"}
+
+    def code(self, head: Tensor) -> Tensor:
+        return torch.sigmoid(head)
+
+    def penalties(self, x: Tensor, z: Tensor) -> dict[str, Tensor]:
+        rho = self.config.rho
+        rho_hat = z.mean(0).clamp(KL_EPS, 1 - KL_EPS)
+        kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+        return {"sparsity": kl.sum()}
+
+
+class ContractiveAutoencoder(Autoencoder):
+    """`contractive` = mean_i ||d z_i / d x_i||_F^2, exact.
+
+    One forward pass and code_size vector-Jacobian products, batched with torch.func.vmap;
+    examples are independent, so row j of every example's Jacobian comes from one vjp with
+    the j-th unit vector. The result is differentiable, so training minimises it. Cost and
+    memory grow with code_size x input size per example.
+    """
+
+    terms = ("recon", "contractive")
+    weights = {"contractive": "contractive"}
+
+    def latent(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        z, vjp_fn = torch.func.vjp(self._encode, x)
+        k = z.shape[1]
+        basis = torch.eye(k, dtype=z.dtype, device=z.device)[:, None, :].expand(k, *z.shape)
+        (jac,) = torch.func.vmap(vjp_fn)(basis)  # [k, N, C, H, W]: jac[j, i] = d z_ij / d x_i
+        per_example = jac.pow(2).transpose(0, 1).flatten(1).sum(1)
+        return z, {"contractive": per_example.mean()}
+
+    def jacobian_norms(self, x: Tensor) -> Tensor:
+        """||d z_i / d x_i||_F^2 for each example [N] (what the contractive term averages)."""
+        self._check(x)
+        z, vjp_fn = torch.func.vjp(self._encode, x)
+        k = z.shape[1]
+        basis = torch.eye(k, dtype=z.dtype, device=z.device)[:, None, :].expand(k, *z.shape)
+        (jac,) = torch.func.vmap(vjp_fn)(basis)
+        return jac.pow(2).transpose(0, 1).flatten(1).sum(1)
+
+
+class VariationalAutoencoder(Autoencoder):
+    """The encoder head gives the posterior mean and log-variance (2 * code_size numbers).
+
+    `encode` returns the mean; `forward` samples z = mean + std * eps (the
+    reparameterisation trick) on every call; `kl` is the closed-form KL(q(z|x) || N(0, I))
+    per example, so `recon + kl` is the negative ELBO (in nats with bce) and
+    `loss = recon + beta * kl`.
+    """
+
+    terms = ("recon", "kl")
+    weights = {"kl": "beta"}
+    head_factor = 2
+
+    def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """x -> (mean, log-variance), each [N, code_size]; log-variance clamped to LOGVAR_RANGE."""
+        self._check(x)
+        mean, logvar = self.backbone.encode_head(x).chunk(2, dim=1)
+        return mean, logvar.clamp(*LOGVAR_RANGE)
+
+    def _encode(self, x: Tensor) -> Tensor:
+        return self.backbone.encode_head(x)[:, : self.code_size]
+
+    def latent(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        mean, logvar = self.posterior(x)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
+        return z, {"kl": kl}
+
+
+OBJECTIVES: dict[str, type[Autoencoder]] = {
+    "ae": Autoencoder,
+    "denoising": DenoisingAutoencoder,
+    "sparse_l1": SparseL1Autoencoder,
+    "sparse_kl": SparseKLAutoencoder,
+    "contractive": ContractiveAutoencoder,
+    "vae": VariationalAutoencoder,
+}
+
+
+def term_names(objective: str) -> list[str]:
+    """The loss terms an objective reports, e.g. ["recon", "kl"] ("loss" is not listed)."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}.")
+    return list(OBJECTIVES[objective].terms)
