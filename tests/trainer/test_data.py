@@ -1,0 +1,207 @@
+"""The dataset catalogue on real data: bundled sets, MNIST files on disk, folders of images."""
+
+import struct
+
+import numpy as np
+import pytest
+import torch
+import torchvision.datasets
+from PIL import Image
+
+from trainer import data, shapes
+from trainer.data import DatasetError
+
+
+def _check_dataset(ds, shape, n_classes):
+    for x in (ds.train_x, ds.test_x):
+        assert x.dtype == torch.float32 and tuple(x.shape[1:]) == shape
+        assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+        assert x.is_contiguous()
+    for y, x in ((ds.train_y, ds.train_x), (ds.test_y, ds.test_x)):
+        assert y.dtype == torch.int64 and len(y) == len(x)
+        assert int(y.min()) >= 0 and int(y.max()) < n_classes
+    assert ds.shape == shape and len(ds.classes) == n_classes
+
+
+def test_names_list_the_catalogue():
+    assert data.names() == ["digits", "shapes", "mnist", "fashion-mnist", "kmnist", "cifar10"]
+
+
+def test_digits_are_sklearn_digits_over_16_with_a_stratified_split():
+    from sklearn.datasets import load_digits
+
+    ds = data.load("digits")
+    _check_dataset(ds, (1, 8, 8), 10)
+    assert ds.classes == [str(d) for d in range(10)]
+    assert len(ds.train_x) + len(ds.test_x) == 1797
+    assert len(ds.test_x) == 359
+    assert ds.test_y.bincount().min() >= 35  # every digit is in the test split
+    # Each test image is a real digit from sklearn, divided by 16.
+    raw = torch.from_numpy(load_digits().images / 16.0).float().flatten(1)
+    first = ds.test_x[0].flatten()
+    assert (raw == first).all(dim=1).any()
+
+
+def test_load_is_cached_and_adapts_size_and_channels():
+    assert data.load("digits") is data.load("digits")
+    # Asking for what a dataset already is shares its tensors instead of copying them.
+    assert data.load("digits", size=8, grey=True).train_x is data.load("digits").train_x
+    colour = data.load("digits", size=16, grey=False)
+    _check_dataset(colour, (3, 16, 16), 10)
+    assert torch.equal(colour.test_x[:, 0], colour.test_x[:, 2])
+    assert torch.equal(colour.test_y, data.load("digits").test_y)
+
+
+def test_shapes_have_factors_that_describe_the_images():
+    ds = data.load("shapes")
+    _check_dataset(ds, (1, 32, 32), 4)
+    assert ds.classes == ["square", "ellipse", "heart", "triangle"]
+    assert (len(ds.train_x), len(ds.test_x)) == (6000, 1000)
+    assert set(ds.factors) == {"shape", "scale", "rotation", "x", "y"}
+    assert torch.equal(ds.factors["shape"], ds.test_y)
+    assert torch.equal(ds.train_factors["shape"], ds.train_y)
+    # Every shape occurs, and squares and ellipses are centred on their x, y factors.
+    assert ds.test_y.bincount(minlength=4).min() > 150
+    grid = (torch.arange(32) + 0.5) / 32 * 2 - 1
+    mass = ds.test_x[:, 0].sum(dim=(1, 2))
+    cx = (ds.test_x[:, 0].sum(1) * grid).sum(1) / mass
+    cy = (ds.test_x[:, 0].sum(2) * grid).sum(1) / mass
+    symmetric = ds.test_y <= 1
+    assert (cx - ds.factors["x"])[symmetric].abs().max() < 1 / 32
+    assert (cy - ds.factors["y"])[symmetric].abs().max() < 1 / 32
+    # Area grows as scale squared: mass / scale^2 is nearly constant within a shape.
+    for k in range(4):
+        ratio = (mass / ds.factors["scale"].square())[ds.test_y == k]
+        assert ratio.std() / ratio.mean() < 0.05
+
+
+def test_shapes_are_deterministic_for_a_seed():
+    a, fa = shapes.generate(64, seed=3)
+    b, fb = shapes.generate(64, seed=3)
+    c, _ = shapes.generate(64, seed=4)
+    assert torch.equal(a, b) and all(torch.equal(fa[k], fb[k]) for k in fa)
+    assert not torch.equal(a, c)
+
+
+def _write_idx(path, array):
+    """An IDX file as MNIST ships it: big-endian magic (uint8, ndim), dims, then bytes."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Point every torchvision mirror at a closed local port: a real, instant download failure."""
+    for cls in (torchvision.datasets.MNIST, torchvision.datasets.KMNIST):
+        monkeypatch.setattr(cls, "mirrors", ["http://127.0.0.1:9/"])
+    monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT_S", 2.0)
+
+
+def test_mnist_loads_from_idx_files_on_disk(tmp_path, no_network):
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    images = {
+        "train": rng.integers(0, 256, (40, 28, 28)),
+        "t10k": rng.integers(0, 256, (12, 28, 28)),
+    }
+    labels = {"train": rng.integers(0, 10, 40), "t10k": rng.integers(0, 10, 12)}
+    for split in ("train", "t10k"):
+        _write_idx(raw / f"{split}-images-idx3-ubyte", images[split])
+        _write_idx(raw / f"{split}-labels-idx1-ubyte", labels[split])
+
+    ds = data.load("mnist", root=tmp_path)
+
+    _check_dataset(ds, (1, 28, 28), 10)
+    assert ds.name == "mnist" and ds.classes == [str(d) for d in range(10)]
+    expected = torch.from_numpy(images["train"].astype(np.float32) / 255).unsqueeze(1)
+    assert torch.equal(ds.train_x, expected)
+    assert ds.train_y.tolist() == labels["train"].tolist()
+    assert ds.test_y.tolist() == labels["t10k"].tolist()
+    assert data.load("mnist", root=tmp_path, size=14).shape == (1, 14, 14)
+
+
+def test_a_damaged_mnist_file_is_a_dataset_error(tmp_path, no_network):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (raw / name).write_bytes(b"not an idx file at all")
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"^mnist in .* is incomplete or damaged .*digits"):
+        data.load("mnist", root=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["mnist", "kmnist"])
+def test_offline_download_is_one_sentence(tmp_path, no_network, name):
+    with pytest.raises(DatasetError) as caught:
+        data.load(name, root=tmp_path / "empty")
+    message = str(caught.value)
+    assert message.startswith(f"{name} could not be downloaded (no network?)")
+    assert "digits or shapes" in message and "\n" not in message and message.endswith(".")
+
+
+def test_unwritable_download_folder_is_a_dataset_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DatasetError, match=r"^fashion-mnist could not be saved in .*digits"):
+        data.load("fashion-mnist", root=blocker / "data")
+
+
+def test_unknown_names_and_bad_sizes_are_dataset_errors():
+    with pytest.raises(DatasetError, match="no dataset called 'mnits'.*folder:PATH"):
+        data.load("mnits")
+    with pytest.raises(DatasetError, match="size must be a whole number"):
+        data.load("digits", size=0)
+    assert issubclass(DatasetError, ValueError)
+
+
+def _png(path, colour, size=(20, 12)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, colour).save(path)
+
+
+def test_folder_with_subfolders_gives_labels_and_skips_unreadable_files(tmp_path):
+    root = tmp_path / "pets"
+    for i in range(6):
+        _png(root / "cats" / f"c{i}.png", (200, 30, 30))
+        _png(root / "dogs" / f"d{i}.png", (30, 30, 200))
+    good = (root / "cats" / "c0.png").read_bytes()
+    (root / "cats" / "broken.png").write_bytes(good[: len(good) // 2])  # truncated PNG
+    (root / "dogs" / "notes.txt").write_text("not an image")
+    (root / ".hidden.png").write_bytes(good)  # hidden files are not looked at
+
+    ds = data.load(f"folder:{root}")
+
+    assert ds.name == f"folder:{root.resolve()}"
+    _check_dataset(ds, (1, 32, 32), 2)
+    assert ds.classes == ["cats", "dogs"] and ds.skipped == 2
+    assert len(ds.train_x) + len(ds.test_x) == 12
+    # Grey value of each image follows its class: red cats are brighter than blue dogs.
+    x = torch.cat([ds.train_x, ds.test_x]).mean(dim=(1, 2, 3))
+    y = torch.cat([ds.train_y, ds.test_y])
+    assert x[y == 0].min() > x[y == 1].max()
+    again = data.load(f"folder:{root}")
+    assert torch.equal(again.test_y, ds.test_y)  # the split is fixed
+
+
+def test_folder_without_subfolders_is_one_class_in_colour(tmp_path):
+    root = tmp_path / "flat"
+    for i in range(5):
+        _png(root / f"{i}.png", (10 * i, 100, 250), size=(40, 40))
+    ds = data.load(f"folder:{root}", size=28, grey=False)
+    _check_dataset(ds, (3, 28, 28), 1)
+    assert ds.classes == ["flat"] and ds.skipped == 0
+    assert abs(float(ds.test_x[:, 2].mean()) - 250 / 255) < 1e-6
+
+
+def test_missing_or_empty_folders_are_dataset_errors(tmp_path):
+    with pytest.raises(DatasetError, match=r"is not an existing folder.*digits or shapes"):
+        data.load(f"folder:{tmp_path / 'nowhere'}")
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.png").write_bytes(b"\x89PNG garbage")
+    (junk / "b.txt").write_text("text")
+    with pytest.raises(DatasetError, match=r"has 0 readable images \(2 unreadable files\)"):
+        data.load(f"folder:{junk}")
