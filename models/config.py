@@ -11,7 +11,8 @@ from models.objectives import OBJECTIVES
 
 LOSSES = ("mse", "bce")
 CHANNELS = (1, 3)
-MAX_SIZE = 100_000  # upper bound on code_size, hidden widths and H, W: a typo guard
+MAX_SIZE = 100_000  # upper bound on code_size and hidden widths: a typo guard
+MAX_SIDE = 4096  # upper bound on H and W
 
 
 def _is_int(value) -> bool:
@@ -63,12 +64,12 @@ class ModelConfig:
         if (
             not isinstance(shape, tuple)
             or len(shape) != 3
-            or not all(_is_int(n) and 1 <= n <= MAX_SIZE for n in shape)
+            or not all(_is_int(n) and 1 <= n <= MAX_SIDE for n in shape)
             or shape[0] not in CHANNELS
         ):
             raise ValueError(
-                "input_shape must be (C, H, W) with C 1 or 3 and H, W positive whole numbers, "
-                f"not {shape!r}."
+                f"input_shape must be (C, H, W) with C 1 or 3 and H, W whole numbers from 1 to "
+                f"{MAX_SIDE}, not {shape!r}."
             )
         if not _is_int(self.code_size) or not 1 <= self.code_size <= MAX_SIZE:
             raise ValueError(
@@ -78,8 +79,7 @@ class ModelConfig:
             _is_int(n) and 1 <= n <= MAX_SIZE for n in self.hidden
         ):
             raise ValueError(
-                f"hidden must be a list of whole numbers from 1 to {MAX_SIZE}, "
-                f"not {self.hidden!r}."
+                f"hidden must be a list of whole numbers from 1 to {MAX_SIZE}, not {self.hidden!r}."
             )
         _one_of("activation", self.activation, tuple(ACTIVATIONS))
         _one_of("loss", self.loss, LOSSES)

@@ -163,22 +163,21 @@ class ContractiveAutoencoder(Autoencoder):
     terms = ("recon", "contractive")
     weights = {"contractive": "contractive"}
 
-    def latent(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def _jacobian_norms(self, x: Tensor) -> tuple[Tensor, Tensor]:
         z, vjp_fn = torch.func.vjp(self._encode, x)
         k = z.shape[1]
         basis = torch.eye(k, dtype=z.dtype, device=z.device)[:, None, :].expand(k, *z.shape)
         (jac,) = torch.func.vmap(vjp_fn)(basis)  # [k, N, C, H, W]: jac[j, i] = d z_ij / d x_i
-        per_example = jac.pow(2).transpose(0, 1).flatten(1).sum(1)
-        return z, {"contractive": per_example.mean()}
+        return z, jac.pow(2).transpose(0, 1).flatten(1).sum(1)
 
     def jacobian_norms(self, x: Tensor) -> Tensor:
         """||d z_i / d x_i||_F^2 for each example [N] (what the contractive term averages)."""
         self._check(x)
-        z, vjp_fn = torch.func.vjp(self._encode, x)
-        k = z.shape[1]
-        basis = torch.eye(k, dtype=z.dtype, device=z.device)[:, None, :].expand(k, *z.shape)
-        (jac,) = torch.func.vmap(vjp_fn)(basis)
-        return jac.pow(2).transpose(0, 1).flatten(1).sum(1)
+        return self._jacobian_norms(x)[1]
+
+    def latent(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        z, norms = self._jacobian_norms(x)
+        return z, {"contractive": norms.mean()}
 
 
 class VariationalAutoencoder(Autoencoder):

@@ -1,0 +1,12 @@
+"""The model tests are small: one intra-op thread is faster than several on shared cores."""
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
