@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from trainer import cli
+
 
 class _Parser(argparse.ArgumentParser):
     """Bad arguments exit with status 2 and one sentence, not a usage dump."""
@@ -18,6 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("checkpoint", nargs="?", help="a .safetensors checkpoint to open")
+    train = sub.add_parser("train", help="train a model from the command line and save it")
+    cli.add_train_arguments(train)
+    train.set_defaults(handler=cli.train, parser=train)
+    evaluate = sub.add_parser("eval", help="print test figures of a saved checkpoint")
+    cli.add_eval_arguments(evaluate)
+    evaluate.set_defaults(handler=cli.evaluate, parser=evaluate)
     return parser
 
 
@@ -30,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from explorer.app import run_app
 
         return run_app(args.checkpoint)
-    return 2
+    try:
+        return args.handler(args)
+    except cli.UsageError as error:  # already one sentence; file names keep their case
+        args.parser.exit(2, f"{args.parser.prog}: {error}\n")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -26,8 +27,9 @@ class TrainConfig:
             raise ValueError(
                 f"batch_size must be a whole number from 1 to 1000000, not {self.batch_size!r}."
             )
-        if not isinstance(self.lr, (int, float)) or not 0 < self.lr <= 10:
-            raise ValueError(f"lr must be a number above 0 and at most 10, not {self.lr!r}.")
+        # No upper bound: a huge rate is the user's call and the loop stops cleanly if it diverges.
+        if not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:
+            raise ValueError(f"lr must be a finite number above 0, not {self.lr!r}.")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}.")
         if not isinstance(self.seed, int) or self.seed < 0:

@@ -1,0 +1,145 @@
+"""Evaluation numbers for a trained model: reconstruction error, PCA baseline, ELBO, PSNR.
+
+Pure functions on (model, Dataset) returning floats and numpy arrays; batched, no_grad,
+on the model's own device. Probes and clusters live in trainer/probes.py, the PCA
+comparison in trainer/compare.py; the names `eval --json` needs are importable from here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+
+from models.corruption import corrupt
+from trainer.probes import (
+    BATCH,
+    device_of,
+    kmeans_ari,
+    linear_probe_accuracy,
+    pca_probe_accuracy,
+    reconstruct,
+)
+
+__all__ = [
+    "anomaly_threshold",
+    "denoise_psnr",
+    "eval_report",
+    "fit_pca",
+    "kmeans_ari",
+    "linear_probe_accuracy",
+    "neg_elbo",
+    "pca_probe_accuracy",
+    "pca_reconstruct",
+    "pca_test_mse",
+    "psnr",
+    "reconstruction_errors",
+    "test_mse",
+]
+
+
+def reconstruction_errors(model, x: torch.Tensor) -> np.ndarray:
+    """Mean squared error per pixel of decode(encode(x)) against x, one number per example."""
+    errors = []
+    with torch.no_grad():
+        for start in range(0, len(x), BATCH):
+            batch = x[start : start + BATCH]
+            recon = reconstruct(model, batch).to(batch.device)
+            errors.append((recon - batch).pow(2).flatten(1).mean(1).cpu())
+    return torch.cat(errors).double().numpy() if errors else np.zeros(0)
+
+
+def test_mse(model, dataset) -> float:
+    """Mean squared error per pixel on the test split."""
+    return float(reconstruction_errors(model, dataset.test_x).mean())
+
+
+def _flat(x: torch.Tensor) -> np.ndarray:
+    return x.reshape(len(x), -1).cpu().double().numpy()
+
+
+def fit_pca(dataset, k: int, seed: int = 0) -> PCA:
+    """scikit-learn PCA with k components (capped at what the data allows) fitted on train."""
+    train = _flat(dataset.train_x)
+    k = max(1, min(int(k), train.shape[0], train.shape[1]))
+    return PCA(n_components=k, random_state=seed).fit(train)
+
+
+def pca_reconstruct(pca: PCA, x: torch.Tensor) -> np.ndarray:
+    """PCA's reconstruction of x, flat [N, C*H*W]."""
+    flat = _flat(x)
+    return pca.inverse_transform(pca.transform(flat))
+
+
+def pca_test_mse(dataset, k: int) -> float:
+    """PCA(k) fitted on the training split, mean squared error per pixel on the test split."""
+    pca = fit_pca(dataset, k)
+    return float(np.mean((pca_reconstruct(pca, dataset.test_x) - _flat(dataset.test_x)) ** 2))
+
+
+def neg_elbo(model, dataset, seed: int = 0) -> float:
+    """VAE: mean of recon + kl over the test split in nats per example (seeded sampling)."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    device = device_of(model)
+    with torch.no_grad(), torch.random.fork_rng(devices=[] if device.type != "cuda" else None):
+        torch.manual_seed(seed)
+        for start in range(0, len(dataset.test_x), BATCH):
+            batch = dataset.test_x[start : start + BATCH].to(device)
+            terms = model(batch).terms
+            total += float(terms["recon"] + terms["kl"]) * len(batch)
+            count += len(batch)
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+def psnr(clean, other) -> float:
+    """Peak signal-to-noise ratio in dB for images in [0, 1] (inf when identical)."""
+    clean = np.asarray(clean, dtype=np.float64)
+    other = np.asarray(other, dtype=np.float64)
+    mse = float(np.mean((clean - other) ** 2))
+    return math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)
+
+
+def denoise_psnr(model, dataset, noise: str | None = None, seed: int = 0) -> tuple[float, float]:
+    """PSNR of the corrupted test split and of the model's reconstruction of it (seeded)."""
+    spec = noise or model.config.noise
+    clean = dataset.test_x
+    noisy = corrupt(clean, spec, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        denoised = torch.cat(
+            [reconstruct(model, noisy[i : i + BATCH]).cpu() for i in range(0, len(noisy), BATCH)]
+        )
+    return psnr(clean.numpy(), noisy.numpy()), psnr(clean.numpy(), denoised.numpy())
+
+
+def anomaly_threshold(errors: np.ndarray, percentile: float = 99.0) -> float:
+    """The error above which an example counts as anomalous: this percentile of `errors`."""
+    return float(np.percentile(np.asarray(errors, dtype=np.float64), percentile))
+
+
+def eval_report(model, dataset) -> dict:
+    """The `eval --json` object of DESIGN.md, plus the probe, cluster and anomaly figures."""
+    config = model.config
+    errors = reconstruction_errors(model, dataset.test_x)
+    report = {
+        "objective": config.objective,
+        "backbone": config.backbone,
+        "code_size": int(model.code_size),
+        "dataset": dataset.name,
+        "test_mse": float(errors.mean()),
+        "pca_test_mse": pca_test_mse(dataset, model.code_size),
+    }
+    if config.objective == "vae":
+        report["test_neg_elbo"] = neg_elbo(model, dataset)
+    if config.objective == "denoising":
+        report["noisy_psnr_db"], report["denoised_psnr_db"] = denoise_psnr(model, dataset)
+    report["linear_probe_accuracy"] = linear_probe_accuracy(model, dataset)
+    report["pca_probe_accuracy"] = pca_probe_accuracy(dataset, model.code_size)
+    report["kmeans_ari"] = kmeans_ari(model, dataset)
+    report["anomaly_threshold_p99"] = anomaly_threshold(errors, 99.0)
+    # Unlabelled data has no probe or cluster score: null in JSON rather than NaN.
+    return {key: None if isinstance(v, float) and math.isnan(v) else v for key, v in report.items()}

@@ -1,0 +1,216 @@
+"""The `train` and `eval` commands: their arguments and what they do (main.py dispatches)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+from models import BACKBONES, OBJECTIVES, ModelConfig
+from models.backbones import ACTIVATIONS
+from trainer.config import DEVICES, TrainConfig
+
+BAR_S = 0.1  # the TTY progress bar is redrawn at most this often
+LINE_S = 10.0  # without a TTY, a progress line at most this often
+BAR_WIDTH = 24
+
+
+class UsageError(Exception):
+    """Bad arguments or an unreadable file: one sentence; the command exits with status 2."""
+
+
+def _hidden(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"hidden must be layer widths separated by commas, like 256,128, not {text!r}"
+        ) from None
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every ModelConfig field (but input_shape, from the dataset) and TrainConfig field."""
+    m, t = ModelConfig(), TrainConfig()
+    add = parser.add_argument
+    add("--dataset", default=t.dataset, help="digits, shapes, mnist, ..., or folder:PATH")
+    add("--backbone", default=m.backbone, choices=list(BACKBONES))
+    add("--objective", default=m.objective, choices=list(OBJECTIVES))
+    add("--code-size", type=int, default=m.code_size, help="size of the code (latent) layer")
+    add("--epochs", type=int, default=t.epochs, help="passes over the training split")
+    add("--hidden", type=_hidden, default=m.hidden, help="layer widths or channels, e.g. 256,128")
+    add("--activation", default=m.activation, choices=list(ACTIVATIONS))
+    add("--loss", default=m.loss, choices=["mse", "bce"])
+    add("--noise", default=m.noise, help="corruption of denoising, kind:level, e.g. gaussian:0.5")
+    add("--sparsity", type=float, default=m.sparsity, help="weight of the sparsity term")
+    add("--rho", type=float, default=m.rho, help="target mean activation of sparse_kl")
+    add("--contractive", type=float, default=m.contractive, help="weight of the contractive term")
+    add("--beta", type=float, default=m.beta, help="weight of the VAE's kl term")
+    add("--batch-size", type=int, default=t.batch_size)
+    add("--lr", type=float, default=t.lr, help="Adam's learning rate")
+    add("--device", default=t.device, choices=list(DEVICES), help="auto: cuda, then mps, then cpu")
+    add("--seed", type=int, default=t.seed, help="the same seed repeats a run exactly")
+    add("--out", required=True, help="where to save the checkpoint (.safetensors)")
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", help="a .safetensors checkpoint saved by train")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def configs(args: argparse.Namespace, input_shape) -> tuple[ModelConfig, TrainConfig]:
+    """The two configs from parsed arguments; ValueError names a bad one."""
+    model = {f.name: getattr(args, f.name) for f in fields(ModelConfig) if f.name != "input_shape"}
+    model_config = ModelConfig(input_shape=tuple(input_shape), **model)
+    train_config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    model_config.validate()
+    train_config.validate()
+    return model_config, train_config
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class ProgressPrinter:
+    """A one-line bar redrawn with \\r on a TTY (occasional lines otherwise), and epoch lines."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last = 0.0
+        self.width = 0
+
+    def _write(self, text: str, end: str) -> None:
+        if self.tty:
+            pad = max(self.width - len(text), 0)
+            self.stream.write(f"\r{text}{' ' * pad}{end}")
+            self.width = 0 if end else len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def update(self, p) -> None:
+        now = time.monotonic()
+        rate = f"{p.samples_per_s:,.0f} samples/s  ETA {_clock(p.eta_s)}"
+        loss = p.terms.get("loss", math.nan)
+        if p.val_terms is not None:
+            val = p.val_terms.get("loss", math.nan)
+            line = f"epoch {p.epoch}/{p.epochs}  train loss {loss:.4f}  val loss {val:.4f}  {rate}"
+            self._write(line, "\n")
+        elif now - self.last >= (BAR_S if self.tty else LINE_S):
+            filled = int(BAR_WIDTH * p.fraction)
+            bar = "#" * filled + "." * (BAR_WIDTH - filled)
+            where = f"step {p.step}  epoch {p.epoch}/{p.epochs}"
+            self._write(f"[{bar}] {100 * p.fraction:3.0f}%  {where}  loss {loss:.4f}  {rate}", "")
+        else:
+            return
+        self.last = now
+
+    def close(self) -> None:
+        if self.tty and self.width:
+            self._write("", "\n")
+
+
+def _fail(message) -> UsageError:
+    """One sentence on one line; one that starts with a config field names its flag instead."""
+    text = " ".join(str(message).split()).rstrip(".") + "."
+    for f in (*fields(ModelConfig), *fields(TrainConfig)):
+        if text.startswith(f"{f.name} "):
+            text = f"--{f.name.replace('_', '-')}{text[len(f.name) :]}"
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first.islower():  # a word, not a flag or a file name
+        text = text[0].upper() + text[1:]
+    return UsageError(text)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot be written before training, not after."""
+    if out.is_dir():
+        raise _fail(f"--out {out} is a folder: give a file name, like {out / 'run.safetensors'}.")
+    folder = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise _fail(f"--out {out} cannot be written: choose a folder you can write to.")
+
+
+def train(args: argparse.Namespace) -> int:
+    """`main.py train`: train on the dataset, print progress, save the checkpoint."""
+    try:
+        return _train(args)
+    except KeyboardInterrupt:
+        end_bar = "\n" if sys.stderr.isatty() else ""  # the bar's line stays as it was
+        print(f"{end_bar}Interrupted: nothing was saved to {args.out}.", file=sys.stderr)
+        return 130
+
+
+def _train(args: argparse.Namespace) -> int:
+    from trainer import checkpoint, data
+    from trainer.loop import Trainer
+
+    _check_out(Path(args.out))
+    try:
+        dataset = data.load(args.dataset)
+        model_config, train_config = configs(args, dataset.shape)
+        trainer = Trainer(model_config, train_config, dataset)
+    except (ValueError, data.DatasetError) as error:
+        raise _fail(error) from None
+    print(
+        f"Training {model_config.backbone} {model_config.objective} (code size "
+        f"{model_config.code_size}) on {dataset.name}, {len(dataset.train_x)} images, "
+        f"on {trainer.device}.",
+        file=sys.stderr,
+    )
+    printer = ProgressPrinter()
+    last = None
+    for last in trainer.run():
+        printer.update(last)
+    printer.close()
+    if last is None or last.error:
+        print(last.error if last else "Training did not run.", file=sys.stderr)
+        return 1
+    try:
+        path = checkpoint.save(
+            args.out, trainer.model, train_config=train_config, dataset=dataset.name,
+            history=trainer.history,
+        )  # fmt: skip
+    except checkpoint.CheckpointError as error:
+        raise _fail(error) from None
+    print(f"Saved {path}.")
+    return 0
+
+
+def _table(report: dict) -> str:
+    width = max(len(key) for key in report)
+    rows = []
+    for key, value in report.items():
+        text = f"{value:.6g}" if isinstance(value, float) else "-" if value is None else str(value)
+        rows.append(f"{key:<{width}}  {text}")
+    return "\n".join(rows)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """`main.py eval`: load a checkpoint and its dataset, print the eval report."""
+    from trainer import analysis, checkpoint, data
+
+    try:
+        saved = checkpoint.load(args.checkpoint)
+        dataset = data.load(saved.dataset)
+        model = saved.build_model()
+    except (ValueError, checkpoint.CheckpointError, data.DatasetError) as error:
+        raise _fail(error) from None
+    if tuple(dataset.shape) != tuple(model.input_shape):
+        raise _fail(
+            f"{args.checkpoint} was trained on images of shape {tuple(model.input_shape)} but "
+            f"{dataset.name} now has {tuple(dataset.shape)}: evaluate it on the data it learned."
+        )
+    report = analysis.eval_report(model, dataset)
+    print(json.dumps(report) if args.json else _table(report))
+    return 0

@@ -1,0 +1,279 @@
+"""The training loop: `Trainer.run()` is a generator of `Progress` that the GUI and CLI drive.
+
+Speed: the data lives on the device, batches are cut by index from a seeded permutation,
+and loss values are read (and nan/inf checked) only at sync points, about every 50 ms and
+at each epoch end, so the device never waits for Python in between. A diverged run gets
+the weights of the last finite sync point back.
+
+Progress carries a CPU copy of the weights about every 0.5 s, at each epoch end that is at
+least 50 ms after the previous copy (so tiny epochs do not flood the GUI), and in the last
+Progress of a run. While paused, `run()` yields one Progress (with weights) and then blocks
+in `next()`, using no CPU, until resumed or stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from models import ModelConfig, build, term_names
+from models.corruption import corrupt
+from trainer.config import TrainConfig
+
+SYNC_S = 0.05  # at most one Progress per this many seconds between epoch ends
+WEIGHTS_S = 0.5  # a CPU weight snapshot about this often between epoch ends
+VAL_BATCH = 1024  # validation batches are at least this big
+SMOOTHING = 0.3  # weight of the newest rate in the samples/s moving average
+
+
+@dataclass
+class Progress:
+    step: int
+    epoch: int
+    epochs: int
+    fraction: float
+    samples_per_s: float
+    eta_s: float
+    terms: dict[str, float]
+    val_terms: dict[str, float] | None = None
+    weights: dict[str, torch.Tensor] | None = None
+    done: bool = False
+    stopped: bool = False
+    error: str | None = None
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` picks cuda, then mps, then cpu; an unavailable device is a ValueError."""
+    cuda = torch.cuda.is_available()
+    mps = torch.backends.mps.is_available()
+    if name == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise ValueError(f"device {name} is not available on this machine: use auto or cpu.")
+    return torch.device(name)
+
+
+def empty_history(names: list[str]) -> dict:
+    return {
+        "train": {"step": [], **{n: [] for n in names}},
+        "val": {"step": [], "epoch": [], **{n: [] for n in names}},
+    }
+
+
+def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+
+
+def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.optim.Adam:
+    """Adam; the fused kernel where PyTorch has one (cpu, cuda), the same maths faster."""
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=device.type in ("cpu", "cuda"))
+
+
+def _total_norm(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """One device tensor that is nan or inf when any of `tensors` holds nan or inf."""
+    if hasattr(torch.nn.utils, "get_total_norm"):  # torch >= 2.6: one foreach kernel
+        return torch.nn.utils.get_total_norm(tensors)
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t) for t in tensors]))
+
+
+class Trainer:
+    """Trains `model` (built from `model_config` when not given) on `dataset`.
+
+    `history` (plain lists) continues the one given; steps and epochs count on from it.
+    """
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        dataset,
+        model: nn.Module | None = None,
+        history: dict | None = None,
+    ) -> None:
+        train_config.validate()
+        model_config.validate()
+        if tuple(model_config.input_shape) != tuple(dataset.shape):
+            raise ValueError(
+                f"the model expects images of shape {tuple(model_config.input_shape)} but "
+                f"{dataset.name} has {tuple(dataset.shape)}: build the model for this dataset."
+            )
+        if len(dataset.train_x) == 0:
+            raise ValueError(f"{dataset.name} has no training images: pick another dataset.")
+        self.model_config = model_config
+        self.train_config = train_config
+        self.dataset = dataset
+        self.device = resolve_device(train_config.device)
+        torch.manual_seed(train_config.seed)
+        self.model = (model if model is not None else build(model_config)).to(self.device)
+        self.names = ["loss", *(n for n in term_names(model_config.objective) if n != "loss")]
+        self.history = empty_history(self.names)
+        for split, columns in (history or {}).items():
+            for key, values in columns.items():
+                self.history.setdefault(split, {})[key] = list(values)
+        self.step = (self.history["train"]["step"] or [0])[-1]
+        self.noise = model_config.noise if model_config.objective == "denoising" else None
+        self._resume = threading.Event()
+        self._resume.set()
+        self._stop = threading.Event()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._resume.set()
+
+    def run(self) -> Iterator[Progress]:
+        """Train for `epochs` epochs, yielding Progress; the last one is done, stopped or error."""
+        cfg, model, device = self.train_config, self.model, self.device
+        x = self.dataset.train_x.to(device, torch.float32)
+        n, bs = len(x), cfg.batch_size
+        first = (self.history["val"]["epoch"] or [0])[-1]
+        self._begin(total=math.ceil(n / bs) * cfg.epochs, last_epoch=first + cfg.epochs)
+        gen = torch.Generator(device=device).manual_seed(cfg.seed)
+        optimizer = make_optimizer(model, cfg.lr, device)
+        noise, out, epoch = self.noise, None, first
+        try:
+            for epoch in range(first + 1, self._last_epoch + 1):
+                model.train()
+                order = torch.randperm(n, generator=gen, device=device)
+                for i in range(0, n, bs):
+                    if self._stop.is_set() or not self._resume.is_set():
+                        if not self._stop.is_set():
+                            yield self._progress(epoch, weights=True)
+                            self._resume.wait()
+                            self._last_sync = time.perf_counter()  # the rate skips the pause
+                            self._synced_step = self.step
+                        if self._stop.is_set():
+                            yield self._progress(epoch, weights=True, stopped=True)
+                            return
+                    batch = x[order[i : i + bs]]
+                    if noise is None:
+                        out = model(batch)
+                    else:
+                        out = model(corrupt(batch, noise, generator=gen), target=batch)
+                    optimizer.zero_grad(set_to_none=True)
+                    out.loss.backward()
+                    optimizer.step()
+                    self.step += 1
+                    if self.step == self._start_step + 1:  # the rate leaves out warm-up
+                        self._last_sync, self._synced_step = time.perf_counter(), self.step
+                    if time.perf_counter() - self._last_sync >= SYNC_S and i + bs < n:
+                        error = self._sync(out)
+                        if error:
+                            yield self._progress(epoch, weights=True, error=error)
+                            return
+                        yield self._progress(epoch, weights=self._snapshot_due(WEIGHTS_S))
+                error = self._sync(out)
+                if error:
+                    yield self._progress(epoch, weights=True, error=error)
+                    return
+                val = self.validate()
+                if val:
+                    self.history["val"]["step"].append(self.step)
+                    self.history["val"]["epoch"].append(epoch)
+                    for k in self.names:
+                        self.history["val"][k].append(val[k])
+                last = epoch == self._last_epoch
+                weights = last or self._snapshot_due(SYNC_S)
+                yield self._progress(epoch, weights=weights, val_terms=val, done=last)
+        except torch.cuda.OutOfMemoryError:
+            message = (
+                f"Out of memory on {device} at step {self.step}: lower the batch size "
+                f"(now {bs}) or pick a smaller model, and train again."
+            )
+            yield self._progress(epoch, weights=True, error=message)
+
+    def _begin(self, total: int, last_epoch: int) -> None:
+        self._total, self._last_epoch = total, last_epoch
+        self._start_step = self._synced_step = self.step
+        self._terms: dict[str, float] = {}
+        self._rate = 0.0
+        self._last_sync = self._last_weights = self._last_check = time.perf_counter()
+        live = list(self.model.state_dict().values())
+        self._live = [t for t in live if t.is_floating_point()]
+        self._good = [t.detach().clone() for t in self._live]  # weights at the last finite sync
+
+    def _snapshot_due(self, seconds: float) -> bool:
+        return time.perf_counter() - self._last_weights >= seconds
+
+    def _progress(self, epoch: int, weights: bool = False, **kw) -> Progress:
+        done = self.step - self._start_step
+        bs = self.train_config.batch_size
+        eta = (self._total - done) * bs / self._rate if self._rate > 0 else math.inf
+        state = None
+        if weights:
+            state = _cpu_copy(self.model.state_dict())
+            self._last_weights = time.perf_counter()
+        frac = done / self._total
+        return Progress(self.step, epoch, self._last_epoch, frac, self._rate, eta,
+                        dict(self._terms), weights=state, **kw)  # fmt: skip
+
+    def _sync(self, out) -> str | None:
+        """Read the latest terms (one device sync) and, at most every SYNC_S, check the
+        weights too and keep a copy of them; on nan/inf restore the last copy and say so."""
+        now = time.perf_counter()
+        check = now - self._last_check >= SYNC_S  # tiny epochs skip the weight check
+        values = [out.loss.detach(), *(out.terms[k].detach() for k in self.names[1:])]
+        row = torch.stack([*values, _total_norm(self._live)] if check else values).tolist()
+        inst = (self.step - self._synced_step) * self.train_config.batch_size
+        inst /= max(now - self._last_sync, 1e-9)
+        self._rate = inst if self._rate == 0 else SMOOTHING * inst + (1 - SMOOTHING) * self._rate
+        self._last_sync, self._synced_step = now, self.step
+        with torch.no_grad():
+            if not all(math.isfinite(v) for v in row):
+                for t, g in zip(self._live, self._good):
+                    t.copy_(g)
+                bad = next((v for v in row if not math.isfinite(v)), math.nan)
+                return (
+                    f"Training diverged at step {self.step} (loss became {bad}): lower the "
+                    f"learning rate (now {self.train_config.lr}) and train again."
+                )
+            if check:
+                for g, t in zip(self._good, self._live):
+                    g.copy_(t)
+                self._last_check = now
+        self._terms.update(zip(self.names, row))
+        self.history["train"]["step"].append(self.step)
+        for k in self.names:
+            self.history["train"][k].append(self._terms[k])
+        return None
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Mean of every term over the test split in eval mode ({} when it is empty);
+        denoising corrupts it with a fixed seed so epochs compare."""
+        model, device = self.model, self.device
+        model.eval()
+        x = self.dataset.test_x.to(device, torch.float32)
+        gen = None
+        if self.noise is not None:
+            gen = torch.Generator(device=device).manual_seed(self.train_config.seed + 1)
+        bs = max(self.train_config.batch_size, VAL_BATCH)
+        rows, sizes = [], []
+        for i in range(0, len(x), bs):
+            batch = x[i : i + bs]
+            if gen is None:
+                out = model(batch)
+            else:
+                out = model(corrupt(batch, self.noise, generator=gen), target=batch)
+            rows.append(torch.stack([out.loss, *(out.terms[k] for k in self.names[1:])]))
+            sizes.append(len(batch))
+        if not rows:
+            return {}
+        values = torch.stack(rows).tolist()
+        means = [sum(r[j] * s for r, s in zip(values, sizes)) / len(x) for j in range(len(rows[0]))]
+        return dict(zip(self.names, means))
