@@ -1,10 +1,15 @@
-"""Test configuration shared by every test: Qt runs offscreen, each test gets its own home."""
+"""Test configuration shared by every test: Qt offscreen, one torch thread, a fresh home."""
 
 import os
 
-import pytest
-
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # also for the subprocesses tests start
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+# The test models are tiny: extra intra-op threads only wait on each other.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

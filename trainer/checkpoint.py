@@ -55,6 +55,12 @@ def app_version() -> str:
         return "unknown"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save(path, model, *, train_config=None, dataset="digits", history=None) -> Path:
     """Write the model atomically to `path` (a temporary file renamed into place); return it."""
     path = Path(path)
@@ -80,6 +86,7 @@ def save(path, model, *, train_config=None, dataset="digits", history=None) -> P
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()

@@ -202,7 +202,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
     try:
         saved = checkpoint.load(args.checkpoint)
-        dataset = data.load(saved.dataset)
+        dataset = data.load_for(saved.dataset, saved.model_config.input_shape)
         model = saved.build_model()
     except (ValueError, checkpoint.CheckpointError, data.DatasetError) as error:
         raise _fail(error) from None

@@ -87,6 +87,12 @@ def load(name: str, root=None, size: int | None = None, grey: bool | None = None
     return _cached(name, None if root is None else str(root), size, grey)
 
 
+def load_for(name: str, input_shape) -> Dataset:
+    """The dataset `name` at a model's (C, H, W): how a checkpoint's data is reopened."""
+    channels, height, _ = input_shape
+    return load(name, size=height, grey=channels == 1)
+
+
 @functools.lru_cache(maxsize=8)
 def _cached(name: str, root: str | None, size: int | None, grey: bool | None) -> Dataset:
     if name.startswith("folder:"):

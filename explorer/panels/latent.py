@@ -1,0 +1,446 @@
+"""The latent map: the test split's codes as a labelled scatter and a draggable point, decoded live.
+
+The map's axes are an affine view of the code space: `xy = (z - origin) @ basis.T` and a map
+point lifts back as `z = origin + xy @ basis`. For a 2-d code the basis is the identity; for
+larger codes it is the top two PCA directions of the test codes, or two chosen code
+dimensions, and `origin` holds the other directions at a chosen code (the mean by default, or
+the last example clicked). Dragging decodes one code per move and nothing else; the codes are
+encoded a chunk per event-loop turn, so new weights from training never stall the GUI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from sklearn.decomposition import PCA
+
+from explorer.panels.images import ImageView, one_thread, tile
+from explorer.session import to_images
+
+# matplotlib's tab10, then more hues for datasets with more classes
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
+HOVER_PX = 7  # a dot within this many pixels of the cursor counts as hovered or clicked
+COALESCE_MS = 250  # refresh requests within this time are served by one refresh
+ENCODE_CHUNK = 128  # test examples encoded per event-loop turn
+CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache  # moving the point only blits these
+
+
+def colour(i: int, n: int):
+    return pg.mkColor(PALETTE[i]) if n <= len(PALETTE) else pg.intColor(i, hues=n)
+
+
+class _Point(pg.TargetItem):
+    """The draggable point. It never sets the map's range, so a move needn't repaint the view."""
+
+    def informViewBoundsChanged(self) -> None:
+        pass
+
+
+class LatentPanel(QWidget):
+    """Scatter of the test codes coloured by label (or cluster) and a point you drag to decode."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.setObjectName("latentMap")
+        self.session = session
+        self._codes = self._xy = self._ids = self._clusters = self._z = self._image = None
+        self._hold = self._center = self._basis = self._origin = self._components = None
+        self._hold_name, self._hovered, self._quiet = "the mean code", -1, False
+        self._stale: set[str] = set()
+        self._partial: list[np.ndarray] | None = None  # codes of an encoding pass in progress
+        self._scatters: list[tuple[pg.ScatterPlotItem, np.ndarray]] = []  # (item, its dots)
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self._flush)
+        self._build()
+        session.modelChanged.connect(self.rebuild)
+        session.weightsChanged.connect(self._weights_changed)
+        session.codeRequested.connect(self.move_point)
+        session.clustersChanged.connect(self._clusters_changed)
+        if session.model is not None:
+            self.rebuild()
+
+    # ----- the test contract -----------------------------------------------------------
+    def move_point(self, z) -> None:
+        """Move the point to a full code (code_size floats) or to 2 map coordinates."""
+        if self._basis is None:
+            return
+        self._ensure_codes()
+        z = np.asarray(z, dtype=np.float32).ravel()
+        size = self._basis.shape[1]
+        if z.size == size:
+            if size > 2:
+                self._set_hold(z, "the placed code")
+            self._show(z, self._to_map(z))
+        elif z.size == 2:
+            self._show(self._origin + z @ self._basis, z)
+        else:
+            raise ValueError(f"move_point takes {size} code values or 2 map coordinates.")
+
+    def point(self) -> np.ndarray:
+        return self._z.copy()
+
+    def decoded(self) -> np.ndarray:
+        return self._image.copy()
+
+    def positions(self) -> np.ndarray:
+        """[N_test, 2] map coordinates of the dots."""
+        self._ensure_codes()
+        return self._xy.copy()
+
+    def pick(self, index: int) -> None:
+        """Move the point to test example `index`'s code (as a click on its dot does)."""
+        self._ensure_codes()
+        z = self._codes[index].copy()
+        self._set_hold(z, f"test #{index}")
+        self._show(z, self._to_map(z))
+        self.session.examplePicked.emit(int(index))
+
+    # ----- building --------------------------------------------------------------------
+    def _build(self) -> None:
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumSize(360, 320)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setCacheMode(CACHED)  # the grid lines span the whole map
+        self.vb = self.plot.getViewBox()
+        self.legend = self.plot.addLegend(offset=(-6, 6), labelTextSize="8pt", colCount=2)
+        self.legend.setBrush(pg.mkBrush(0, 0, 0, 210))
+        self.legend.setCacheMode(CACHED)
+        self.grid_item = pg.ImageItem(axisOrder="row-major")
+        self.grid_item.setZValue(-20)
+        self.grid_item.setVisible(False)
+        self.plot.addItem(self.grid_item, ignoreBounds=True)
+        self.target = _Point(
+            size=18, symbol="o", pen=pg.mkPen("w", width=2.5), brush=(255, 255, 255, 40),
+            hoverPen=pg.mkPen("y", width=3), hoverBrush=(255, 255, 0, 60),
+        )  # fmt: skip
+        self.target.setZValue(30)
+        self.plot.addItem(self.target, ignoreBounds=True)
+        self.target.sigPositionChanged.connect(self._dragged)
+        self.target.sigPositionChangeFinished.connect(lambda _: self._request())
+        self.vb.sigRangeChanged.connect(lambda *_: self._request("grid"))
+        self.vb.sigResized.connect(lambda *_: self._request("grid"))
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+
+        self.info = QLabel(wordWrap=True)
+        self.view = ImageView(min_side=200)
+        self.coords = QLabel(wordWrap=True)
+        self.coords.setFixedHeight(30)
+        self.coords.setStyleSheet("font-family: monospace; font-size: 10px;")
+        self.hover_view = ImageView(min_side=84)
+        self.hover_view.setFixedSize(84, 84)
+        self.hover_label = QLabel("Hover a dot to see its image; click it to move the point.")
+        self.hover_label.setWordWrap(True)
+        self.axes = QComboBox()
+        self.axes.addItems(["PCA of the codes", "Two code dimensions"])
+        self.dim_x, self.dim_y = QSpinBox(prefix="x = z"), QSpinBox(prefix="y = z")
+        self.hold_button = QPushButton("Hold the rest at the mean")
+        self.grid_check = QCheckBox("Decoded grid")
+        self.grid_size = QSpinBox(minimum=3, maximum=30, value=12, prefix="n = ")
+        self.grid_size.setToolTip("Cells along the shorter side of the decoded grid")
+        self.axes.currentIndexChanged.connect(self._reproject)
+        self.dim_x.valueChanged.connect(self._reproject)
+        self.dim_y.valueChanged.connect(self._reproject)
+        self.hold_button.clicked.connect(self._hold_mean)
+        self.grid_check.toggled.connect(self._grid_toggled)
+        self.grid_size.valueChanged.connect(lambda _: self._request("grid"))
+
+        form = QFormLayout()
+        form.addRow("Map axes", self.axes)
+        form.addRow("Dimensions", _row(self.dim_x, self.dim_y))
+        form.addRow(self.hold_button)
+        form.addRow(_row(self.grid_check, self.grid_size))
+        side = QVBoxLayout()
+        side.addWidget(QLabel("<b>Decoded point</b>"))
+        side.addWidget(self.view, 1)
+        side.addWidget(self.coords)
+        side.addLayout(_row(self.hover_view, self.hover_label))
+        side.addLayout(form)
+        right = QWidget()
+        right.setFixedWidth(270)
+        right.setLayout(side)
+        left = QVBoxLayout()
+        left.addWidget(self.info)
+        left.addWidget(self.plot, 1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addWidget(right)
+
+    def rebuild(self) -> None:
+        """A new model or dataset: the point at the origin now, the map as the codes arrive."""
+        if self.session.model is None:
+            return
+        size = self.session.model.code_size
+        self._timer.stop()
+        self._stale, self._partial = set(), []
+        self._codes = self._xy = self._clusters = self._components = None
+        self._ids, self._hovered = self.session.dataset.test_y.numpy(), -1
+        for spin, value in ((self.dim_x, 1), (self.dim_y, 2)):
+            spin.blockSignals(True)
+            spin.setRange(1, size)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self.axes.setEnabled(size > 2)
+        self.hold_button.setEnabled(size > 2)
+        self._center, self._basis = np.zeros(size, np.float32), np.eye(size, dtype=np.float32)[:2]
+        self._set_hold(np.zeros(size, np.float32), "zero")
+        self._show(self._hold.copy(), np.zeros(2))
+        self._draw_scatter()
+        self.hover_view.clear()
+        self._timer.start(0)
+
+    def _fit_axes(self) -> None:
+        codes, size = self._codes, self._codes.shape[1]
+        self.dim_x.setEnabled(size > 2 and self.axes.currentIndex() == 1)
+        self.dim_y.setEnabled(self.dim_x.isEnabled())
+        if size == 2:
+            self._center, self._basis = np.zeros(2, np.float32), np.eye(2, dtype=np.float32)
+            labels = ("z1", "z2")
+        elif self.axes.currentIndex() == 0:
+            pca = PCA(2).fit(codes)
+            basis = pca.components_.astype(np.float32)
+            if self._components is not None and self._components.shape == basis.shape:
+                basis *= np.where((basis * self._components).sum(1) < 0, -1, 1)[:, None]
+            self._center, self._basis = pca.mean_.astype(np.float32), basis
+            self._components, self._variance = basis, pca.explained_variance_ratio_
+            labels = tuple(f"PC{k + 1} ({v:.0%} of variance)" for k, v in enumerate(self._variance))
+        else:
+            i, j = self.dim_x.value() - 1, self.dim_y.value() - 1
+            self._center = np.zeros(size, np.float32)
+            self._basis = np.eye(size, dtype=np.float32)[[i, j]]
+            labels = (f"z{i + 1}", f"z{j + 1}")
+        self.plot.setLabel("bottom", labels[0])
+        self.plot.setLabel("left", labels[1])
+        self._set_hold(self._hold, self._hold_name)
+        self._xy = (codes - self._center) @ self._basis.T
+
+    def _set_hold(self, hold: np.ndarray, name: str) -> None:
+        """Hold the directions off the map at `hold`: origin = hold minus its in-plane part."""
+        self._hold, self._hold_name = hold.astype(np.float32), name
+        self._origin = self._hold - ((self._hold - self._center) @ self._basis.T) @ self._basis
+        size = self._basis.shape[1]
+        if self._codes is None:
+            text = "Encoding the test split…"
+        elif size == 2:
+            text = "The axes are the 2-d code itself: every position on the map is a code."
+        elif self.axes.currentIndex() == 0:
+            text = (
+                f"PCA projection of the {size}-d codes (the axes keep "
+                f"{self._variance.sum():.0%} of their variance). The point is lifted back into "
+                f"the code space with the inverse PCA; the other {size - 2} directions are "
+                f"held at {name}."
+            )
+        else:
+            text = f"Two of the {size} code dimensions; the other {size - 2} are held at {name}."
+        self.info.setText(text)
+        self._request("grid")
+
+    def _draw_scatter(self) -> None:
+        for item, _ in self._scatters:
+            self.plot.removeItem(item)
+        self.legend.clear()
+        self._scatters = []
+        if self._xy is None:
+            return
+        if self._clusters is not None:
+            ids, names = self._clusters, None
+        else:
+            ids, names = self._ids, self.session.dataset.classes
+        values = np.unique(ids)
+        for k, value in enumerate(values):
+            m = ids == value
+            name = names[value] if names is not None else f"cluster {value}"
+            item = pg.ScatterPlotItem(
+                x=self._xy[m, 0], y=self._xy[m, 1], size=5, pen=None,
+                brush=colour(k, len(values)), name=str(name),
+            )  # fmt: skip
+            item.setOpacity(0.5 if self.grid_check.isChecked() else 0.85)
+            item.setCacheMode(CACHED)
+            self.plot.addItem(item)
+            self._scatters.append((item, m))
+
+    # ----- the drag path: decode one code, swap the image, nothing else -------------------
+    def _show(self, z: np.ndarray, xy) -> None:
+        self._z = z
+        self._quiet = True
+        try:
+            self.target.setPos(float(xy[0]), float(xy[1]))
+        finally:
+            self._quiet = False
+        self._decode_point()
+        shown = ", ".join(f"{v:.2f}" for v in z[:8])
+        self.coords.setText(f"z = [{shown}{', …' if z.size > 8 else ''}]")
+
+    @one_thread()
+    def _decode_point(self) -> None:
+        self._image = self.session.decode(self._z)[0]
+        self.view.set_image(self._image)
+
+    def _dragged(self, target) -> None:
+        if not self._quiet:
+            p = target.pos()
+            self.move_point((p.x(), p.y()))
+
+    def _to_map(self, z: np.ndarray) -> np.ndarray:
+        return (z - self._origin) @ self._basis.T
+
+    # ----- hover and click ------------------------------------------------------------------
+    def _nearest(self, scene_pos) -> int:
+        if self._xy is None or not self.vb.sceneBoundingRect().contains(scene_pos):
+            return -1
+        p = self.vb.mapSceneToView(scene_pos)
+        px, py = self.vb.viewPixelSize()
+        d = ((self._xy[:, 0] - p.x()) / px) ** 2 + ((self._xy[:, 1] - p.y()) / py) ** 2
+        k = int(np.argmin(d))
+        return k if d[k] <= HOVER_PX**2 else -1
+
+    def _hover(self, scene_pos) -> None:
+        k = self._nearest(scene_pos)
+        if k < 0 or k == self._hovered or self.target.moving:
+            return
+        self._hovered, data = k, self.session.dataset
+        self.hover_view.set_image(to_images(data.test_x[k : k + 1])[0])
+        self.hover_label.setText(f"Test #{k}\nlabel: {data.classes[int(data.test_y[k])]}")
+
+    def _clicked(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton and not ev.double():
+            k = self._nearest(ev.scenePos())
+            if k >= 0:
+                self.pick(k)
+
+    # ----- refreshes: a chunk per event-loop turn, coalesced, never during a drag ----------
+    def _request(self, *what: str) -> None:
+        self._stale.update(w for w in what if w != "grid" or self.grid_check.isChecked())
+        if self._pending() and not self._timer.isActive():
+            self._timer.start(COALESCE_MS)
+
+    def _pending(self) -> bool:
+        return bool(self._stale) or self._partial is not None
+
+    def _flush(self) -> None:
+        """One step of the pending refreshes: a chunk of codes, or the grid; then yield."""
+        if self.target.moving or not self.isVisible():
+            return  # the end of the drag, or showEvent, starts the timer again
+        if self._partial is None and "codes" in self._stale:
+            self._stale.discard("codes")
+            self._partial = []
+        if self._partial is not None:
+            self._encode_chunk()
+        elif "grid" in self._stale:
+            self._stale.discard("grid")
+            self._draw_grid()
+        if self._pending():
+            self._timer.start(0)
+
+    @one_thread()
+    def _encode_chunk(self) -> None:
+        """Encode the next chunk of the test split; with the last one, place the dots."""
+        x = self.session.dataset.test_x
+        done = sum(len(c) for c in self._partial)
+        self._partial.append(self.session.encode(x[done : done + ENCODE_CHUNK]))
+        if done + ENCODE_CHUNK < len(x):
+            return
+        first = self._codes is None  # a new model: fit the axes, start at the mean code
+        self._codes, self._partial = np.concatenate(self._partial).astype(np.float32), None
+        if first:
+            self._hold = self._codes.mean(0)
+            self._fit_axes()
+            self._draw_scatter()
+            self._set_hold(self._hold, "the mean code")
+            self._show(self._hold.copy(), self._to_map(self._hold))
+            self.vb.enableAutoRange()
+            self.vb.updateAutoRange()
+        else:
+            self._fit_axes()
+            for item, m in self._scatters:
+                item.setData(x=self._xy[m, 0], y=self._xy[m, 1])
+            self._show(self._z, self._to_map(self._z))
+
+    def _ensure_codes(self) -> None:
+        """A new model's map is needed now (not a refresh's): finish encoding at once."""
+        while self._codes is None and self._partial is not None:
+            self._encode_chunk()
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if self._pending():
+            self._timer.start(0)
+
+    def _weights_changed(self) -> None:
+        if self._z is not None:
+            self._decode_point()
+        self._request("codes", "grid")
+
+    def _clusters_changed(self, ids) -> None:
+        ids = None if ids is None else np.asarray(ids)
+        if self._ids is not None and (ids is None or len(ids) == len(self._ids)):
+            self._clusters = ids
+            self._draw_scatter()
+
+    def _reproject(self, *_) -> None:
+        self._ensure_codes()
+        if self._codes is None or self._codes.shape[1] == 2:
+            return
+        if self.dim_x.value() == self.dim_y.value():
+            other = self.dim_y if self.sender() is self.dim_x else self.dim_x
+            other.blockSignals(True)
+            other.setValue(other.value() % other.maximum() + 1)
+            other.blockSignals(False)
+        self._fit_axes()
+        self._draw_scatter()
+        self._show(self._z, self._to_map(self._z))
+        self.vb.enableAutoRange()
+        self.vb.updateAutoRange()
+
+    def _hold_mean(self) -> None:
+        self._ensure_codes()
+        xy = self._to_map(self._z)
+        self._set_hold(self._codes.mean(0), "the mean code")
+        self.move_point(xy)
+
+    # ----- the decoded grid (Kingma and Welling's manifold picture) -----------------------
+    def _grid_toggled(self, on: bool) -> None:
+        self.grid_item.setVisible(on)
+        for item, _ in self._scatters:
+            item.setOpacity(0.5 if on else 0.85)
+        self._request("grid")
+
+    @one_thread()
+    def _draw_grid(self) -> None:
+        """Decode a grid of square cells (n along the shorter side) over the visible range in
+        one batch and tile it under the dots."""
+        if self._codes is None:
+            return  # drawn once the codes are in
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        w, h = max(self.vb.width(), 1.0), max(self.vb.height(), 1.0)
+        cell = min(w, h) / self.grid_size.value()
+        nx, ny = max(1, round(w / cell)), max(1, round(h / cell))
+        xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
+        ys = y1 - (np.arange(ny) + 0.5) * (y1 - y0) / ny  # top row first
+        xy = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2).astype(np.float32)
+        images = self.session.decode(self._origin + xy @ self._basis)
+        mosaic = tile(images, cols=nx, pad=1, fill=0.2)[::-1]  # row 0 at the bottom (y up)
+        self.grid_item.setImage(np.ascontiguousarray(mosaic), autoLevels=False, levels=(0, 1))
+        self.grid_item.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+
+
+def _row(*widgets) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for w in widgets:
+        row.addWidget(w)
+    return row

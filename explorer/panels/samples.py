@@ -1,0 +1,181 @@
+"""The sample gallery: decodes of random codes from the prior (or a Gaussian fitted to codes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.panels.images import ImageView, cell_at, one_thread, save_png, tile
+from models.sampling import prior_sample
+
+FIT_EXAMPLES = 2000  # training examples encoded to fit the Gaussian of a model without a prior
+
+
+class SamplePanel(QWidget):
+    """A grid of decoded random codes; click one to show its code on the latent map."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.setObjectName("samplePanel")
+        self.session = session
+        self._seed = 0
+        self._codes = self._images = self._fit = None
+        self._stale = True
+        self._timer = QTimer(self, singleShot=True, interval=250)
+        self._timer.timeout.connect(self._redraw)
+        self._build()
+        session.modelChanged.connect(self._model_changed)
+        session.weightsChanged.connect(self._weights_changed)
+        if session.model is not None:
+            self._model_changed()
+
+    # ----- the test contract -----------------------------------------------------------
+    def samples(self) -> np.ndarray:
+        """The gallery's images [N, H, W(, C)], float in [0, 1]."""
+        if self._stale:
+            self._redraw()
+        return self._images.copy()
+
+    def codes(self) -> np.ndarray:
+        """The gallery's codes [N, code_size]."""
+        if self._stale:
+            self._redraw()
+        return self._codes.copy()
+
+    def reseed(self, seed: int | None = None) -> None:
+        """Draw a new gallery from `seed` (a fresh random seed when None)."""
+        self._seed = int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
+        self._redraw()
+
+    def save(self, file):
+        """Save the gallery as one PNG (enlarged so a sample is at least 48 px)."""
+        images = self.samples()
+        n = self.grid_spin.value()
+        k = max(1, -(-48 // images.shape[1]))
+        big = images.repeat(k, axis=1).repeat(k, axis=2)
+        return save_png(file, tile(big, cols=n, pad=2))
+
+    # ----- building --------------------------------------------------------------------
+    def _build(self) -> None:
+        self.grid_spin = QSpinBox(minimum=2, maximum=16, value=8, prefix="grid ", suffix=" × 8")
+        self.grid_spin.setToolTip("Samples per side of the gallery")
+        self.temperature = QDoubleSpinBox(objectName="temperatureSpin", prefix="temperature ")
+        self.temperature.setRange(0.0, 3.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(1.0)
+        self.temperature.setToolTip("Scales the spread of the codes around the prior's mean")
+        self.reseed_button = QPushButton("Reseed", objectName="reseedButton")
+        self.save_button = QPushButton("Save PNG…")
+        self.seed_label = QLabel()
+        controls = QHBoxLayout()
+        for w in (self.grid_spin, self.temperature, self.reseed_button, self.seed_label):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        controls.addWidget(self.save_button)
+        self.prior_label = QLabel(wordWrap=True)
+        self.view = ImageView(min_side=300)
+        self.message = QLabel("Click a sample to show its code on the latent map.")
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.prior_label)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.message)
+        self.grid_spin.valueChanged.connect(lambda n: self.grid_spin.setSuffix(f" × {n}"))
+        self.grid_spin.valueChanged.connect(self._redraw)
+        self.temperature.valueChanged.connect(self._redraw)
+        self.reseed_button.clicked.connect(lambda: self.reseed())
+        self.save_button.clicked.connect(self._save_dialog)
+        self.view.pixelClicked.connect(self._clicked)
+
+    # ----- drawing ---------------------------------------------------------------------
+    def _prior(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(mean, cov) to sample from: None, None for a VAE's N(0, I)."""
+        config = self.session.model.config
+        if config.objective == "vae":
+            return None, None
+        if self._fit is None:
+            codes = self.session.encode(self.session.dataset.train_x[:FIT_EXAMPLES])
+            cov = np.atleast_2d(np.cov(codes, rowvar=False))
+            self._fit = codes.mean(0), cov
+        return self._fit
+
+    def _describe(self) -> None:
+        config = self.session.model.config
+        if config.objective == "vae":
+            text = (
+                "Codes drawn from the VAE's prior N(0, I), scaled by the temperature: "
+                "the KL term pulls the codes towards this prior, so most samples decode "
+                "to plausible images."
+            )
+        else:
+            text = (
+                f"A {config.objective} model has no prior, so codes are drawn from a Gaussian "
+                "fitted to its training codes (mean and covariance), scaled by the temperature. "
+                "Nothing made its latent space regular: expect gaps that decode to blurs "
+                "or mixtures."
+            )
+        self.prior_label.setText(text)
+
+    @one_thread()
+    def _redraw(self, *_) -> None:
+        if self.session.model is None:
+            return
+        n, size = self.grid_spin.value(), self.session.model.code_size
+        mean, cov = self._prior()
+        generator = torch.Generator().manual_seed(self._seed)
+        t = self.temperature.value()
+        self._codes = prior_sample(n * n, size, t, generator, mean=mean, cov=cov).numpy()
+        self._images = self.session.decode(self._codes)
+        self._stale = False
+        self.view.set_image(tile(self._images, cols=n, pad=1))
+        self.seed_label.setText(f"seed {self._seed}")
+
+    def _model_changed(self) -> None:
+        if self.session.model is None:
+            return
+        self._fit = None
+        self._describe()
+        self._mark_stale(now=True)
+
+    def _weights_changed(self) -> None:
+        self._fit = None
+        self._mark_stale(now=False)
+
+    def _mark_stale(self, now: bool) -> None:
+        """Redraw if shown (now, or coalesced within 250 ms); otherwise when next shown."""
+        self._stale = True
+        if self.isVisible():
+            if now:
+                self._redraw()
+            elif not self._timer.isActive():
+                self._timer.start()
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if self._stale:
+            self._redraw()
+
+    def _clicked(self, row: float, col: float) -> None:
+        n = self.grid_spin.value()
+        r, c = cell_at(row, col, self._images.shape[1:], cols=n)
+        if 0 <= r < n and 0 <= c < n:
+            self.session.codeRequested.emit(self._codes[r * n + c].copy())
+
+    def _save_dialog(self) -> None:
+        file, _ = QFileDialog.getSaveFileName(self, "Save samples", "", "PNG image (*.png)")
+        if file:
+            try:
+                self.message.setText(f"Saved {self.save(file)}.")
+            except (OSError, ValueError) as error:
+                self.message.setText(f"Could not save {file}: {error}. Pick another name.")
