@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import stat
 import struct
 import tempfile
 from dataclasses import dataclass, field
@@ -24,6 +26,11 @@ FORMAT = 1
 MAX_HEADER = 100_000_000  # bytes; safetensors itself refuses larger headers
 NORMALISATION = "pixels as floats in [0, 1]"
 NOT_OURS = "is not a Latent Explorer checkpoint: open a .safetensors file saved by this app."
+TRUNCATED = "is truncated (shorter than its header says): use another copy."
+CHECKSUM = "checksum"  # metadata key: sha256 of the tensor index, the other metadata and the data
+# The metadata of files written before checksums: all a file without one may hold.
+UNCHECKED = {"format", "app", "app_version", "model_config", "train_config", "dataset"}
+UNCHECKED |= {"normalisation", "history"}
 
 
 class CheckpointError(ValueError):
@@ -81,6 +88,7 @@ def save(path, model, *, train_config=None, dataset="digits", history=None) -> P
         ) from error
     # Clone: contiguous CPU tensors that share no storage, as safetensors requires.
     state = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
+    meta[CHECKSUM] = _digest(st_save(state, metadata=meta))
     payload = st_save(state, metadata=meta)
     tmp = None
     try:
@@ -110,6 +118,17 @@ def save(path, model, *, train_config=None, dataset="digits", history=None) -> P
     return path
 
 
+def _digest(data: bytes, header: dict | None = None) -> str:
+    """sha256 over the tensor index, the metadata but the checksum, and the tensor bytes."""
+    (size,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + size]) if header is None else header
+    meta = {k: v for k, v in (header.get("__metadata__") or {}).items() if k != CHECKSUM}
+    index = {k: v for k, v in header.items() if k != "__metadata__"}
+    digest = hashlib.sha256(json.dumps([index, meta], sort_keys=True).encode())
+    digest.update(memoryview(data)[8 + size :])
+    return "sha256:" + digest.hexdigest()
+
+
 def _reason(path: Path, error: OSError) -> str:
     """Why a save failed, naming a file that stands where a folder should be."""
     for parent in path.parents:
@@ -125,17 +144,39 @@ def _fail(path: Path, why: str) -> CheckpointError:
 
 
 def _read(path: Path) -> tuple[bytes, dict]:
-    """The file's bytes and its metadata, after checking that the header is sane and ours."""
-    try:
-        with open(path, "rb") as f:
-            total = os.fstat(f.fileno()).st_size
+    """The file's bytes and its header, after checking that the header is sane and ours.
+
+    Only as many bytes as the header describes are read, and never from a pipe or device.
+    """
+    try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(info.st_mode):
+                raise _fail(path, "is not a regular file: pick a .safetensors file.")
+            total = info.st_size
             start = f.read(9)
             (size,) = struct.unpack("<Q", start[:8]) if len(start) >= 8 else (0,)
-            if len(start) < 9 or start[8:9] != b"{" or size > MAX_HEADER:
+            if len(start) < 9 or start[8:9] != b"{" or not 2 <= size <= MAX_HEADER:
                 raise _refused(path, total)
             if size > total - 8:
-                raise _fail(path, "is truncated (shorter than its header says): use another copy.")
-            data = start + f.read()
+                raise _fail(path, TRUNCATED)
+            head = start + f.read(size - 1)
+            header = _header(path, head[8:])
+            offsets = [e.get("data_offsets") for e in header.values() if isinstance(e, dict)]
+            ends = [o[1] for o in offsets if isinstance(o, list) and len(o) == 2]
+            end = max((e for e in ends if isinstance(e, int)), default=0)
+            if end > total - 8 - size:
+                raise _fail(path, TRUNCATED)
+            if end < total - 8 - size:
+                raise _fail(path, "has unexpected data after its weights: use another copy.")
+            data = head + f.read()
+    except CheckpointError:
+        raise
+    except ValueError:  # a NUL byte in the name
+        raise _fail(path, "is not a valid file name: pick a .safetensors file.") from None
     except FileNotFoundError:
         raise _fail(path, "does not exist: check the path.") from None
     except IsADirectoryError:
@@ -143,9 +184,14 @@ def _read(path: Path) -> tuple[bytes, dict]:
     except OSError as error:
         reason = error.strerror or str(error)
         raise _fail(path, f"could not be read ({reason}): check its permissions.") from error
+    return data, header
+
+
+def _header(path: Path, raw: bytes) -> dict:
+    """The parsed JSON header, if it is ours and of a format this version reads."""
     try:
-        header = json.loads(data[8 : 8 + size])
-    except (UnicodeDecodeError, ValueError):
+        header = json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _fail(path, NOT_OURS) from None
     if not isinstance(header, dict):
         raise _fail(path, NOT_OURS)
@@ -158,7 +204,7 @@ def _read(path: Path) -> tuple[bytes, dict]:
         )
     try:
         version = int(meta.get("format", ""))
-    except ValueError:
+    except (TypeError, ValueError):
         raise _fail(
             path, "has no readable format version: it is damaged, use another copy."
         ) from None
@@ -170,11 +216,7 @@ def _read(path: Path) -> tuple[bytes, dict]:
         )
     if version < 1:
         raise _fail(path, f"has an unknown format version {version}: use another copy.")
-    offsets = [entry.get("data_offsets") for entry in header.values() if isinstance(entry, dict)]
-    ends = [o[1] for o in offsets if isinstance(o, list) and len(o) == 2 and isinstance(o[1], int)]
-    if max(ends, default=0) > len(data) - 8 - size:
-        raise _fail(path, "is truncated (shorter than its header says): use another copy.")
-    return data, meta
+    return header
 
 
 def _refused(path: Path, total: int) -> CheckpointError:
@@ -195,14 +237,26 @@ def _parse(path: Path, meta: dict) -> tuple[ModelConfig, TrainConfig | None, dic
         if train_config is not None:
             train_config.validate()
         history = json.loads(meta.get("history", "{}"))
-        if not isinstance(history, dict):
-            raise ValueError("the loss history is not a mapping")
-    except (KeyError, TypeError, ValueError) as error:
+        _check_history(history)
+    except (KeyError, TypeError, ValueError, RecursionError) as error:
         raise _fail(
             path,
             f"has settings this version can't use ({str(error).rstrip('.')}): use another file.",
         ) from error
     return model_config, train_config, history
+
+
+def _check_history(history) -> None:
+    """The loss history: {split: {column: [numbers]}}, as the trainer writes it."""
+    if not isinstance(history, dict):
+        raise ValueError("the loss history is not a mapping")
+    for split, columns in history.items():
+        if not isinstance(columns, dict) or not all(
+            isinstance(values, list)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            for values in columns.values()
+        ):
+            raise ValueError(f"the loss history of {split!r} is not lists of numbers")
 
 
 def _check_state(path: Path, state: dict[str, torch.Tensor], model: nn.Module) -> None:
@@ -229,19 +283,25 @@ def _check_state(path: Path, state: dict[str, torch.Tensor], model: nn.Module) -
 def load(path) -> Checkpoint:
     """Read and validate a checkpoint; every problem is a CheckpointError naming the file."""
     path = Path(path)
-    data, meta = _read(path)
+    data, header = _read(path)
+    meta = header["__metadata__"]
     model_config, train_config, history = _parse(path, meta)
     try:
         state = st_load(data)
     except Exception as error:  # safetensors raises its own SafetensorError for bad bytes
         raise _fail(path, "is damaged (its weights can't be read): use another copy.") from error
-    try:
-        model = build(model_config)
+    try:  # on the meta device: a file can't make us allocate a model bigger than itself
+        with torch.device("meta"):
+            model = build(model_config)
     except (ValueError, TypeError, RuntimeError) as error:
         raise _fail(path, f"describes a model that can't be built ({error}).") from error
     _check_state(path, state, model)
+    if CHECKSUM in meta and meta[CHECKSUM] != _digest(data, header):
+        raise _fail(path, "is damaged (its contents do not match its checksum): use another copy.")
+    if CHECKSUM not in meta and not set(meta) <= UNCHECKED:  # e.g. the checksum's name damaged
+        raise _fail(path, "is damaged (its settings have unknown entries): use another copy.")
     try:
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as error:
         raise _fail(path, "does not match the model it describes: use another file.") from error
     dataset = meta.get("dataset", "")

@@ -219,6 +219,8 @@ def _read_image(path: Path, size: int, grey: bool) -> np.ndarray:
 
     with Image.open(path) as image:
         image = ImageOps.exif_transpose(image)
+        if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+            image = _wide_to_l(image)
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
             rgba = image.convert("RGBA")
             image = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
@@ -226,6 +228,17 @@ def _read_image(path: Path, size: int, grey: bool) -> np.ndarray:
         image = image.convert("L" if grey else "RGB")
         image = ImageOps.fit(image, (size, size), Image.Resampling.BILINEAR)
         return np.asarray(image, dtype=np.uint8)
+
+
+def _wide_to_l(image):
+    """16-bit grey over its full range, 32-bit and float grey over their own: 8-bit grey
+    (Pillow's own conversion clips them at 255, turning most images white)."""
+    from PIL import Image
+
+    array = np.nan_to_num(np.asarray(image, dtype=np.float64), posinf=0.0, neginf=0.0)
+    low, top = (0.0, 65535.0) if image.mode.startswith("I;16") else (array.min(), array.max())
+    scaled = (array - low) * (255.0 / max(top - low, 1e-12))
+    return Image.fromarray(np.clip(np.round(scaled), 0, 255).astype(np.uint8))
 
 
 def _folder(root: Path, size: int, grey: bool) -> Dataset:

@@ -70,6 +70,14 @@ def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
 
 
+def out_of_memory(error: BaseException) -> bool:
+    """Whether an exception is an allocator's refusal (CPU, CUDA or MPS)."""
+    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(error).lower()
+    return any(m in text for m in ("out of memory", "can't allocate memory", "cannot allocate"))
+
+
 def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.optim.Adam:
     """Adam; the fused kernel where PyTorch has one (cpu, cuda), the same maths faster."""
     return torch.optim.Adam(model.parameters(), lr=lr, fused=device.type in ("cpu", "cuda"))
@@ -110,7 +118,15 @@ class Trainer:
         self.dataset = dataset
         self.device = resolve_device(train_config.device)
         torch.manual_seed(train_config.seed)
-        self.model = (model if model is not None else build(model_config)).to(self.device)
+        try:
+            self.model = (model if model is not None else build(model_config)).to(self.device)
+        except (RuntimeError, MemoryError) as error:
+            if not out_of_memory(error):
+                raise
+            raise ValueError(
+                f"the model does not fit in the memory of {self.device}: choose smaller hidden "
+                "sizes or a smaller code size."
+            ) from None
         self.names = ["loss", *(n for n in term_names(model_config.objective) if n != "loss")]
         self.history = empty_history(self.names)
         for split, columns in (history or {}).items():
@@ -139,14 +155,14 @@ class Trainer:
     def run(self) -> Iterator[Progress]:
         """Train for `epochs` epochs, yielding Progress; the last one is done, stopped or error."""
         cfg, model, device = self.train_config, self.model, self.device
-        x = self.dataset.train_x.to(device, torch.float32)
-        n, bs = len(x), cfg.batch_size
+        n, bs = len(self.dataset.train_x), cfg.batch_size
         first = (self.history["val"]["epoch"] or [0])[-1]
         self._begin(total=math.ceil(n / bs) * cfg.epochs, last_epoch=first + cfg.epochs)
-        gen = torch.Generator(device=device).manual_seed(cfg.seed)
-        optimizer = make_optimizer(model, cfg.lr, device)
         noise, out, epoch = self.noise, None, first
         try:
+            x = self._x = self.dataset.train_x.to(device, torch.float32)
+            gen = torch.Generator(device=device).manual_seed(cfg.seed)
+            optimizer = make_optimizer(model, cfg.lr, device)
             for epoch in range(first + 1, self._last_epoch + 1):
                 model.train()
                 order = torch.randperm(n, generator=gen, device=device)
@@ -190,12 +206,29 @@ class Trainer:
                 last = epoch == self._last_epoch
                 weights = last or self._snapshot_due(SYNC_S)
                 yield self._progress(epoch, weights=weights, val_terms=val, done=last)
-        except torch.cuda.OutOfMemoryError:
-            message = (
-                f"Out of memory on {device} at step {self.step}: lower the batch size "
-                f"(now {bs}) or pick a smaller model, and train again."
+        except Exception as error:  # out of memory, data that fails to read, a failing loss term
+            self._restore()
+            yield self._progress(epoch, weights=True, error=self._failure(error))
+
+    def _restore(self) -> None:
+        """Put back the weights of the last finite sync point."""
+        with torch.no_grad():
+            for t, g in zip(self._live, self._good):
+                t.copy_(g)
+
+    def _failure(self, error: Exception) -> str:
+        """One sentence for an exception that ended the run."""
+        text = str(error).strip()
+        if out_of_memory(error):
+            return (
+                f"Out of memory on {self.device} at step {self.step}: lower the batch size "
+                f"(now {self.train_config.batch_size}) or pick a smaller model, and train again."
             )
-            yield self._progress(epoch, weights=True, error=message)
+        first = text.splitlines()[0].rstrip(".") if text else "no details"
+        return (
+            f"Training stopped at step {self.step} by an error ({type(error).__name__}: {first}), "
+            "keeping the last good weights: check the data and settings, and train again."
+        )
 
     def _begin(self, total: int, last_epoch: int) -> None:
         self._total, self._last_epoch = total, last_epoch
@@ -235,8 +268,12 @@ class Trainer:
         self._last_sync, self._synced_step = now, self.step
         with torch.no_grad():
             if not all(math.isfinite(v) for v in row):
-                for t, g in zip(self._live, self._good):
-                    t.copy_(g)
+                self._restore()
+                if not bool(torch.isfinite(self._x).all()):
+                    return (
+                        f"Training stopped at step {self.step} because the training images hold "
+                        "NaN or infinite values (the last good weights were kept): fix the data."
+                    )
                 bad = next((v for v in row if not math.isfinite(v)), math.nan)
                 return (
                     f"Training diverged at step {self.step} (loss became {bad}): lower the "

@@ -4,6 +4,9 @@ The thread loads the dataset (it may download), builds the model, hands the GUI 
 copy of both (`ready`), then streams every `Progress` (`progress`) and ends with a
 `TrainingResult` (`finished`) or one sentence (`failed`). The GUI never touches the
 model being trained: it only receives copies.
+
+On the CPU the run sets its own thread's torch thread count (torch's default unless
+`cpu_threads` says otherwise), because the GUI drops its own to one while a run trains.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ import copy
 import traceback
 from dataclasses import dataclass
 
+import torch
 from PySide6.QtCore import QObject, QThread, Signal
 
 from models import ModelConfig
 from trainer.config import TrainConfig
 from trainer.data import DatasetError, load
-from trainer.loop import Trainer
+from trainer.loop import Trainer, resolve_device
+
+DEFAULT_THREADS = torch.get_num_threads()  # torch's CPU thread count when the app started
 
 
 @dataclass
@@ -51,9 +57,14 @@ class TrainingWorker(QObject):
     failed = Signal(str)  # one sentence: the run could not start or crashed
 
     def __init__(
-        self, model_config: ModelConfig, train_config: TrainConfig, parent: QObject | None = None
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        parent: QObject | None = None,
+        cpu_threads: int | None = None,
     ) -> None:
         super().__init__(parent)
+        self.cpu_threads = cpu_threads or DEFAULT_THREADS
         self.model_config = model_config.copy()
         self.train_config = copy.copy(train_config)
         self.trainer: Trainer | None = None
@@ -104,6 +115,8 @@ class TrainingWorker(QObject):
 
     def _train(self) -> None:
         tc = self.train_config
+        if resolve_device(tc.device).type == "cpu":
+            torch.set_num_threads(self.cpu_threads)
         dataset = load(tc.dataset)
         config = self.model_config
         config.input_shape = tuple(dataset.shape)

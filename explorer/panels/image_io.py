@@ -76,25 +76,26 @@ def _decode(path: Path, least: int) -> tuple[Image.Image, list[str]]:
             if image is None:
                 raise (damaged if _has_image_signature(path) else unreadable) from None
             return image, notes
-        width, height = image.size
-        if width * height > MAX_PIXELS:
-            _too_big(path, width, height)
-        frames = getattr(image, "n_frames", 1)
-        if frames > 1:
-            notes.append(f"first of {frames} frames")
-        try:
-            image.draft("RGB", (least, least))  # JPEG only: decode at a reduced scale
-            image.load()
-            image = ImageOps.exif_transpose(image)
-        except Exception:  # Pillow raises many kinds for damaged data
-            raise damaged from None
-    return image, notes
+        with image:  # closed on every path: multi-frame files are otherwise kept open
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                _too_big(path, width, height)
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1:
+                notes.append(f"first of {frames} frames")
+            try:
+                image.draft("RGB", (least, least))  # JPEG only: decode at a reduced scale
+                image.load()
+                upright = ImageOps.exif_transpose(image)  # a copy, also when nothing turns
+            except Exception:  # Pillow raises many kinds for damaged data
+                raise damaged from None
+    return upright, notes
 
 
 def _normalised(image: Image.Image, notes: list[str]) -> Image.Image:
     """Any mode -> L, RGB or F (wide grey scaled to [0, 1]); transparent parts go black."""
     if image.mode in _WIDE_MODES:
-        array = np.asarray(image, dtype=np.float32)
+        array = np.nan_to_num(np.asarray(image, dtype=np.float32), posinf=0.0, neginf=0.0)
         top = 65535.0 if image.mode.startswith("I;16") else float(array.max())
         low = 0.0 if image.mode.startswith("I;16") else float(array.min())
         notes.append("wide grey values scaled to 0-1")

@@ -1,0 +1,41 @@
+"""`run_app`: the QApplication around the main window (what `python main.py` runs)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from explorer.checkpoints import RESOURCES
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication, named, with the app icon, Fusion style and the style sheet."""
+    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
+    app.setApplicationName("Latent Explorer")
+    app.setOrganizationName("Latent Explorer")
+    app.setApplicationDisplayName("Latent Explorer")
+    app.setWindowIcon(QIcon(str(RESOURCES / "icon.png")))
+    app.setStyle("Fusion")
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
+    qss = RESOURCES / "style.qss"
+    if qss.exists():
+        app.setStyleSheet(qss.read_text())
+    return app
+
+
+def run_app(checkpoint: str | None = None) -> int:
+    """Show the main window on `checkpoint` (or the bundled default) and run the event loop."""
+    app = make_app()
+    from explorer.training_control import wait_for_orphans
+    from explorer.window import MainWindow  # after the QApplication exists
+
+    window = MainWindow(checkpoint)
+    window.show()
+    code = app.exec()
+    if not wait_for_orphans():  # a download that will not end: leave without a Qt abort
+        os._exit(code)
+    return code

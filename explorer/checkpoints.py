@@ -1,0 +1,35 @@
+"""Where the bundled checkpoints are, and opening one together with the data it needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trainer import checkpoint
+from trainer.checkpoint import CheckpointError
+from trainer.data import DatasetError, load
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+DEFAULT_CHECKPOINT = RESOURCES / "pretrained" / "digits-vae.safetensors"  # opened at start
+FILTER = "Checkpoints (*.safetensors);;All files (*)"
+
+
+def load_checkpoint(path: str | Path):
+    """(Checkpoint, model, Dataset) for `path`; CheckpointError if either can't be had."""
+    ckpt = checkpoint.load(path)
+    shape = tuple(ckpt.model_config.input_shape)
+    folder = ckpt.dataset.startswith("folder:")
+    try:
+        if folder:  # a folder is read at the size and colour the model was trained on
+            dataset = load(ckpt.dataset, size=shape[1], grey=shape[0] == 1)
+        else:
+            dataset = load(ckpt.dataset)
+    except DatasetError as error:
+        raise CheckpointError(
+            f"{Path(path).name} was trained on data that is missing: {error}"
+        ) from None
+    if tuple(dataset.shape) != shape:
+        raise CheckpointError(
+            f"{Path(path).name} expects {shape} images but {ckpt.dataset} has "
+            f"{tuple(dataset.shape)}: retrain the model on this dataset."
+        )
+    return ckpt, ckpt.build_model(), dataset

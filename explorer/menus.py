@@ -1,0 +1,101 @@
+"""The menu bar: File (with recent files), Training and View, and their shortcuts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+MAX_RECENT = 8
+
+
+class RecentFiles:
+    """The most recently opened or saved checkpoints, newest first, kept in QSettings."""
+
+    def __init__(self, settings: QSettings, menu: QMenu, open_path: Callable[[str], None]):
+        self.settings, self.menu, self.open_path = settings, menu, open_path
+        self.menu.aboutToShow.connect(self._rebuild)
+
+    def paths(self) -> list[str]:
+        value = self.settings.value("recent/files", [])
+        paths = [value] if isinstance(value, str) else list(value or [])
+        return [p for p in paths if p]
+
+    def add(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        paths = [path, *(p for p in self.paths() if p != path)][:MAX_RECENT]
+        self.settings.setValue("recent/files", paths)
+
+    def _rebuild(self) -> None:
+        self.menu.clear()
+        paths = self.paths()
+        for i, path in enumerate(paths, 1):
+            action = self.menu.addAction(f"&{i}  {Path(path).name}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not paths:
+            self.menu.addAction("No recent files").setEnabled(False)
+        else:
+            self.menu.addSeparator()
+            self.menu.addAction("Clear list", self._clear)
+
+    def _clear(self) -> None:
+        self.settings.setValue("recent/files", [])
+
+
+def _action(window: QMainWindow, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
+    action = QAction(text, window)
+    if shortcuts:
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    action.setStatusTip(tip)
+    action.triggered.connect(slot)
+    window.addAction(action)  # shortcuts work wherever focus is in the window
+    return action
+
+
+def build_menus(window) -> dict[str, QAction]:
+    """Create the menu bar of `window` (a MainWindow); returns the actions by name."""
+    bar, Std = window.menuBar(), QKeySequence.StandardKey
+    a = {
+        "new": _action(window, "&New run", window.new_run, [Std.New], "Reset the training form."),
+        "open": _action(
+            window, "&Open checkpoint...", window.open_dialog, [Std.Open], "Open a checkpoint."
+        ),
+        "save": _action(window, "&Save", window.save, [Std.Save], "Save the current model."),
+        "save_as": _action(
+            window, "Save &as...", window.save_as_dialog, ["Ctrl+Shift+S"], "Save to a new file."
+        ),
+        "export": _action(
+            window, "&Export loss history (CSV)...", window.export_dialog, [], "Loss curves as CSV."
+        ),
+        "quit": _action(window, "&Quit", window.close, ["Ctrl+Q"], "Close Latent Explorer."),
+        "train": _action(window, "&Train", window.start_training, ["Ctrl+T"], "Train a new model."),
+        "pause": _action(
+            window, "&Pause / Resume", window.toggle_pause, ["Ctrl+P"], "Pause or resume."
+        ),
+        "stop": _action(
+            window, "&Stop", window.stop_training, ["Ctrl+.", "Esc"], "Stop, keep the model."
+        ),
+    }
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(a["new"])
+    file_menu.addAction(a["open"])
+    recent_menu = file_menu.addMenu("Open &recent")
+    window.recent = RecentFiles(window.settings, recent_menu, window.open_interactive)
+    file_menu.addSeparator()
+    file_menu.addAction(a["save"])
+    file_menu.addAction(a["save_as"])
+    file_menu.addAction(a["export"])
+    file_menu.addSeparator()
+    file_menu.addAction(a["quit"])
+    train_menu = bar.addMenu("&Training")
+    for key in ("train", "pause", "stop"):
+        train_menu.addAction(a[key])
+    view_menu = bar.addMenu("&View")
+    for dock in window.docks:
+        view_menu.addAction(dock.toggleViewAction())
+    return a

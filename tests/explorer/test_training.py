@@ -1,0 +1,181 @@
+"""Training through the window: a real worker thread, real steps on digits."""
+
+from __future__ import annotations
+
+import torch
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from explorer import MainWindow
+from explorer.recovery import recovery_path
+from explorer.window import DEFAULT_CHECKPOINT
+from models import ModelConfig
+
+LONG = 60_000  # ms: generous bounds for a shared, slow CPU; never a speed assertion
+
+
+def _window(qtbot) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _choose(window, *, backbone="conv", objective="vae", epochs=1, batch_size=16) -> None:
+    form = window.form
+    form.set_dataset("digits")
+    form.backbone.setCurrentIndex(form.backbone.findData(backbone))
+    form.objective.setCurrentIndex(form.objective.findData(objective))
+    form.code_size.setValue(2)
+    form.hidden.setText("16,32")
+    form.epochs.setValue(epochs)
+    form.batch_size.setValue(batch_size)
+    form.device.setCurrentIndex(form.device.findData("cpu"))
+
+
+def _trainer_step(window) -> int:
+    worker = window.controller.worker
+    return worker.trainer.step if worker is not None and worker.trainer is not None else 0
+
+
+def _wait_for_curves(qtbot, window) -> None:
+    """Wait until the trainer has reported loss terms (its history is no longer empty)."""
+    qtbot.waitUntil(lambda: window.loss.plot.point_count("train") > 0, timeout=LONG)
+
+
+def _state(model) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_train_button_trains_in_the_background(qtbot):
+    window = _window(qtbot)
+    _choose(window, batch_size=4)  # one epoch of 360 steps: long enough to watch on any CPU
+    ticks, points_seen = [], []
+
+    def tick():  # a GUI-thread timer: it only fires if the event loop keeps running
+        if window.is_training():
+            ticks.append(1)
+            points_seen.append(window.loss.plot.drawn_count("train"))
+
+    timer = QTimer(interval=10)
+    timer.timeout.connect(tick)
+    timer.start()
+    qtbot.mouseClick(window.training.train_button, Qt.LeftButton)
+    assert window.is_training()
+    assert not window.training.train_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    timer.stop()
+
+    assert len(ticks) > 3 and max(points_seen) > 0  # curves drew while the GUI stayed live
+    session = window.session
+    config = session.config
+    assert (config.backbone, config.objective, config.code_size) == ("conv", "vae", 2)
+    assert config.hidden == [16, 32] and config.input_shape == (1, 8, 8)
+    assert session.history["val"]["epoch"] == [1]
+    assert session.dirty and session.path is None
+    assert window.loss.plot.point_count("val") == len(session.history["val"]["loss"]) * 3
+    assert window.training.progress.value() == 1000
+    assert window.training.train_button.isEnabled()
+
+
+def test_stop_mid_run_keeps_the_partial_model(qtbot):
+    window = _window(qtbot)
+    _choose(window, backbone="mlp", epochs=500)
+    initial = {}
+    window.session.modelChanged.connect(lambda: initial.update(_state(window.session.model)))
+    window.start_training()
+    qtbot.waitUntil(lambda: _trainer_step(window) > 30, timeout=LONG)
+    _wait_for_curves(qtbot, window)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+
+    session = window.session
+    assert session.config.backbone == "mlp" and session.config.objective == "vae"
+    steps = session.history["train"]["step"]
+    assert 0 < steps[-1] < 500 * 90  # stopped long before the end
+    after = _state(session.model)
+    assert any(not torch.equal(after[k], initial[k]) for k in after)  # trained weights kept
+    assert session.dirty
+    assert "Stopped" in window.training.progress.format()
+
+
+def test_pause_holds_the_step_count(qtbot):
+    window = _window(qtbot)
+    _choose(window, backbone="mlp", epochs=500)
+    window.start_training()
+    qtbot.waitUntil(lambda: _trainer_step(window) > 5, timeout=LONG)
+    qtbot.mouseClick(window.training.pause_button, Qt.LeftButton)
+    assert window.training.pause_button.text() == "Resume"
+    qtbot.wait(300)  # let the step in flight finish
+    held = _trainer_step(window)
+    qtbot.wait(500)
+    assert _trainer_step(window) == held
+    assert window.is_training()
+
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: _trainer_step(window) > held, timeout=LONG)
+    assert window.training.pause_button.text() == "Pause"
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+
+
+def test_close_mid_run_stops_the_thread_and_offers_recovery(qtbot):
+    window = _window(qtbot)
+    _choose(window, backbone="conv", epochs=500)
+    window.start_training()
+    qtbot.waitUntil(lambda: _trainer_step(window) > 10, timeout=LONG)
+    _wait_for_curves(qtbot, window)
+    thread = window.controller.worker._thread
+    window.close()
+    assert thread.isFinished() and not thread.isRunning()
+    assert recovery_path().exists()
+
+    again = _window(qtbot)
+    assert again.banner.isVisible()
+    assert again.session.path == DEFAULT_CHECKPOINT  # the default model until restored
+    qtbot.mouseClick(again.banner.restore_button, Qt.LeftButton)
+    config = again.session.config
+    assert (config.backbone, config.objective, config.hidden) == ("conv", "vae", [16, 32])
+    assert again.session.dirty and not again.banner.isVisible()
+    assert not recovery_path().exists()
+    assert len(again.session.history["train"]["step"]) > 0
+
+
+def test_missing_dataset_shows_a_message_and_keeps_the_app(qtbot, tmp_path):
+    window = _window(qtbot)
+    empty = tmp_path / "no-images"
+    empty.mkdir()
+    window.form.set_dataset(f"folder:{empty}")
+    model = window.session.model
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and not boxes[0].isModal() and boxes[0].text().strip()
+    assert window.session.model is model
+    assert window.training.train_button.isEnabled()
+
+
+def test_train_request_from_a_panel_fills_the_form_and_trains(qtbot):
+    window = _window(qtbot)
+    window.form.epochs.setValue(1)
+    window.form.device.setCurrentIndex(window.form.device.findData("cpu"))
+    request = ModelConfig(backbone="mlp", objective="sparse_l1", code_size=3, hidden=[32])
+    window.session.trainRequested.emit(request)
+    assert window.form.objective.currentData() == "sparse_l1"
+    assert window.is_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    config = window.session.config
+    assert (config.objective, config.code_size, config.hidden) == ("sparse_l1", 3, [32])
+
+
+def test_train_and_stop_actions_drive_the_same_run(qtbot):
+    window = _window(qtbot)
+    _choose(window, backbone="mlp", epochs=500)
+    window.actions_by_name["train"].trigger()
+    assert window.is_training() and not window.actions_by_name["open"].isEnabled()
+    qtbot.waitUntil(lambda: _trainer_step(window) > 5, timeout=LONG)
+    window.actions_by_name["stop"].trigger()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    assert window.actions_by_name["open"].isEnabled()
+    assert window.session.config.backbone == "mlp"
