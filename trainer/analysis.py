@@ -8,12 +8,15 @@ comparison in trainer/compare.py; the names `eval --json` needs are importable f
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 
 from models.corruption import corrupt
+
+if TYPE_CHECKING:  # scikit-learn is imported where it is used: it is slow to import
+    from sklearn.decomposition import PCA
 from trainer.probes import (
     BATCH,
     device_of,
@@ -62,6 +65,8 @@ def _flat(x: torch.Tensor) -> np.ndarray:
 
 def fit_pca(dataset, k: int, seed: int = 0) -> PCA:
     """scikit-learn PCA with k components (capped at what the data allows) fitted on train."""
+    from sklearn.decomposition import PCA
+
     train = _flat(dataset.train_x)
     k = max(1, min(int(k), train.shape[0], train.shape[1]))
     return PCA(n_components=k, random_state=seed).fit(train)

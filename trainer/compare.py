@@ -1,11 +1,11 @@
 """Autoencoder against PCA: error against code size, 2-D maps, principal angles."""
 
+# scikit-learn and SciPy are imported inside the functions: the app starts without them.
+
 from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.linalg import subspace_angles
-from sklearn.decomposition import PCA
 
 from trainer.probes import encode_all, flat
 
@@ -28,6 +28,8 @@ def pca_error_curve(dataset, sizes=None, seed: int = 0) -> tuple[np.ndarray, np.
 
     One PCA with the largest k is fitted; PCA(k) is its first k components.
     """
+    from sklearn.decomposition import PCA
+
     train, test = flat(dataset.train_x), flat(dataset.test_x)
     sizes = np.asarray(sizes if sizes is not None else code_sizes(train.shape[1]), dtype=int)
     sizes = sizes[(sizes >= 1) & (sizes <= min(train.shape))]
@@ -43,6 +45,8 @@ def pca_error_curve(dataset, sizes=None, seed: int = 0) -> tuple[np.ndarray, np.
 
 def pca_map(dataset, seed: int = 0) -> np.ndarray:
     """The test split on the first two principal components of the training split, [N, 2]."""
+    from sklearn.decomposition import PCA
+
     train = flat(dataset.train_x)
     pca = PCA(n_components=min(2, *train.shape), random_state=seed).fit(train)
     return _two_columns(pca.transform(flat(dataset.test_x)))
@@ -50,6 +54,8 @@ def pca_map(dataset, seed: int = 0) -> np.ndarray:
 
 def code_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
     """Codes as 2-D points: themselves when 2-D, else their first two principal components."""
+    from sklearn.decomposition import PCA
+
     codes = np.asarray(codes, dtype=np.float64)
     if codes.shape[1] <= 2:
         return _two_columns(codes)
@@ -82,6 +88,9 @@ def principal_angles(model, dataset, seed: int = 0) -> np.ndarray:
 
     Zero degrees everywhere means the autoencoder spans exactly PCA's subspace.
     """
+    from scipy.linalg import subspace_angles
+    from sklearn.decomposition import PCA
+
     if model.config.backbone != "linear":
         raise ValueError(
             f"principal angles need the linear backbone, not {model.config.backbone!r}: "

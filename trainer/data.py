@@ -13,7 +13,6 @@ from urllib.error import URLError
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.model_selection import train_test_split
 
 from trainer import paths, shapes
 
@@ -24,6 +23,7 @@ FOLDER_SIZE = 32  # default side of folder images
 SIZES = (4, 512)  # allowed range of `size`
 DOWNLOAD_TIMEOUT_S = 30.0  # per network operation, so a dead network fails instead of hanging
 OFFLINE = ("digits", "shapes")
+DIGITS_FILE = Path(__file__).resolve().parents[1] / "resources" / "digits.npz"
 # Catalogue name -> (torchvision class, class names to use instead of torchvision's, if any).
 DOWNLOADED = {
     "mnist": ("MNIST", [str(d) for d in range(10)]),
@@ -132,6 +132,8 @@ def _split(x: torch.Tensor, y: torch.Tensor, classes: list[str], name: str) -> D
     n_test = max(1, round(len(y) * TEST_FRACTION))
     fits = counts.min() >= 2 and min(n_test, len(y) - n_test) >= len(classes)
     stratify = y.numpy() if fits else None
+    from sklearn.model_selection import train_test_split  # here: scikit-learn is slow to import
+
     train, test = train_test_split(
         np.arange(len(y)), test_size=n_test, random_state=SPLIT_SEED, stratify=stratify
     )
@@ -140,12 +142,28 @@ def _split(x: torch.Tensor, y: torch.Tensor, classes: list[str], name: str) -> D
 
 
 def _digits() -> Dataset:
+    """scikit-learn's digits /16 and their split, read from the copy the app ships."""
+    with np.load(DIGITS_FILE) as f:
+        x = torch.from_numpy(f["images"] / 16.0).float().unsqueeze(1)
+        y = torch.from_numpy(f["target"]).long()
+        train, test = torch.from_numpy(f["train"]), torch.from_numpy(f["test"])
+    return Dataset("digits", x[train], x[test], y[train], y[test], [str(d) for d in range(10)])
+
+
+def write_digits_file(path: Path = DIGITS_FILE) -> None:
+    """Build the shipped digits file from scikit-learn (the app starts without importing it)."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    x = torch.from_numpy(digits.images / 16.0).float().unsqueeze(1)
     y = torch.from_numpy(digits.target).long()
-    return _split(x, y, [str(d) for d in range(10)], "digits")
+    split = _split(torch.arange(len(y)).view(-1, 1), y, [str(d) for d in range(10)], "digits")
+    np.savez_compressed(
+        path,
+        images=digits.images.astype(np.uint8),
+        target=digits.target.astype(np.uint8),
+        train=split.train_x.view(-1).numpy(),
+        test=split.test_x.view(-1).numpy(),
+    )
 
 
 def _shapes() -> Dataset:

@@ -4,19 +4,12 @@ Everything is fitted on the training split (probes) or computed on the test spli
 (clusters, separation) with scikit-learn; results are plain floats and numpy arrays.
 """
 
+# scikit-learn and SciPy are imported inside the functions: the app starts without them.
+
 from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import adjusted_rand_score, silhouette_score
-from sklearn.metrics.cluster import contingency_matrix
-from sklearn.model_selection import cross_val_score
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 BATCH = 1024  # examples per forward pass
 PROBE_TRAIN = 5000  # probes fit on at most this many training examples (seeded subsample)
@@ -57,6 +50,10 @@ def _n_labels(y) -> int:
 
 def probe_accuracy(train_features, train_y, test_features, test_y, seed: int = 0) -> float:
     """Logistic regression on standardised features: test accuracy (nan for one class)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
     if _n_labels(train_y) < 2:
         return float("nan")
@@ -92,6 +89,8 @@ def pixel_probe_accuracy(dataset, seed: int = 0) -> float:
 
 def pca_probe_accuracy(dataset, k: int, seed: int = 0) -> float:
     """Test accuracy of a logistic-regression probe on k PCA features (PCA fitted on train)."""
+    from sklearn.decomposition import PCA
+
     train_x, train_y = _train_part(dataset, seed)
     train = flat(train_x)
     k = max(1, min(int(k), *train.shape))
@@ -107,24 +106,32 @@ def pca_probe_accuracy(dataset, k: int, seed: int = 0) -> float:
 
 def kmeans_clusters(codes: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     """k-means cluster ids [N] of the given codes (k capped at the number of examples)."""
+    from sklearn.cluster import KMeans
+
     k = max(1, min(int(k), len(codes)))
     return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(codes)
 
 
 def purity(labels, clusters) -> float:
     """Fraction of examples whose cluster's majority label is their own."""
+    from sklearn.metrics.cluster import contingency_matrix
+
     table = contingency_matrix(np.asarray(labels), np.asarray(clusters))
     return float(table.max(axis=0).sum() / table.sum())
 
 
 def cluster_scores(labels, clusters) -> dict:
     """Adjusted Rand index and purity of clusters against the labels."""
+    from sklearn.metrics import adjusted_rand_score
+
     labels, clusters = np.asarray(labels), np.asarray(clusters)
     return {"ari": float(adjusted_rand_score(labels, clusters)), "purity": purity(labels, clusters)}
 
 
 def kmeans_ari(model, dataset, k: int | None = None, seed: int = 0) -> float:
     """ARI of k-means on the test split's codes (k defaults to the number of classes)."""
+    from sklearn.metrics import adjusted_rand_score
+
     labels = dataset.test_y.numpy()
     if _n_labels(labels) < 2:
         return float("nan")
@@ -135,6 +142,10 @@ def kmeans_ari(model, dataset, k: int | None = None, seed: int = 0) -> float:
 
 def separation(points: np.ndarray, labels, seed: int = 0) -> dict:
     """How well labels separate on a map: 5-fold 5-NN accuracy and silhouette; nan if 1 class."""
+    from sklearn.metrics import silhouette_score
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
     points, labels = np.asarray(points, dtype=np.float64), np.asarray(labels)
     counts = np.bincount(np.unique(labels, return_inverse=True)[1])
     if len(counts) < 2 or len(points) < 10:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
-from superqt.utils import create_worker
 
 
 class Cancelled(Exception):
@@ -78,6 +77,8 @@ class Background(QWidget):
         self.label.setText(text)
         self.bar.setRange(0, 0)
         self.setVisible(True)
+        from superqt.utils import create_worker  # here: superqt pulls in QtOpenGL (~0.1 s)
+
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(self._returned)
         worker.start()

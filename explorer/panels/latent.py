@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sklearn.decomposition import PCA
 
 from explorer.panels.images import ImageView, one_thread, tile
 from explorer.session import to_images
@@ -205,6 +204,8 @@ class LatentPanel(QWidget):
         self._timer.start(0)
 
     def _fit_axes(self) -> None:
+        from sklearn.decomposition import PCA
+
         codes, size = self._codes, self._codes.shape[1]
         self.dim_x.setEnabled(size > 2 and self.axes.currentIndex() == 1)
         self.dim_y.setEnabled(self.dim_x.isEnabled())

@@ -205,3 +205,21 @@ def test_missing_or_empty_folders_are_dataset_errors(tmp_path):
     (junk / "b.txt").write_text("text")
     with pytest.raises(DatasetError, match=r"has 0 readable images \(2 unreadable files\)"):
         data.load(f"folder:{junk}")
+
+
+def test_shipped_digits_are_scikit_learns_digits_and_split(tmp_path):
+    """The app reads digits from resources/ (no scikit-learn at start); it must not drift."""
+    from sklearn.datasets import load_digits
+
+    rebuilt = tmp_path / "digits.npz"
+    data.write_digits_file(rebuilt)
+    with np.load(rebuilt) as new, np.load(data.DIGITS_FILE) as shipped:
+        for key in ("images", "target", "train", "test"):
+            assert np.array_equal(new[key], shipped[key]), key
+    digits = data.load("digits")
+    sk = load_digits()
+    expected = torch.from_numpy(sk.images / 16.0).float().unsqueeze(1)
+    assert len(digits.train_x) + len(digits.test_x) == len(expected)
+    with np.load(data.DIGITS_FILE) as shipped:
+        assert torch.equal(digits.test_x, expected[torch.from_numpy(shipped["test"])])
+        assert torch.equal(digits.test_y, torch.from_numpy(sk.target[shipped["test"]]).long())
