@@ -7,9 +7,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # also for the subprocesses tests
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
-# The test models are tiny: extra intra-op threads only wait on each other.
+# The test models are tiny: extra torch and BLAS threads only wait on each other.
 torch.set_num_threads(1)
+threadpool_limits(1)
 
 
 @pytest.fixture(autouse=True)

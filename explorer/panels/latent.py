@@ -116,7 +116,9 @@ class LatentPanel(QWidget):
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setCacheMode(CACHED)  # the grid lines span the whole map
         self.vb = self.plot.getViewBox()
-        self.legend = self.plot.addLegend(offset=(-6, 6), labelTextSize="8pt", colCount=2)
+        self.legend = self.plot.addLegend(
+            offset=(-6, 6), labelTextSize="8pt", labelTextColor="w", colCount=2
+        )
         self.legend.setBrush(pg.mkBrush(0, 0, 0, 210))
         self.legend.setCacheMode(CACHED)
         self.grid_item = pg.ImageItem(axisOrder="row-major")

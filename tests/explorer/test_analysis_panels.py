@@ -6,9 +6,7 @@ import csv
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-from threadpoolctl import threadpool_limits
 
 from explorer.panels.anomalies import AnomalyPanel
 from explorer.panels.clusters import ClusterPanel
@@ -17,16 +15,6 @@ from explorer.panels.features import FeaturePanel
 from trainer import analysis, checkpoint
 
 WAIT = 120_000  # ms; generous, the machine is shared
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models on a shared 2-core machine: one torch and BLAS thread is far faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
 
 
 def shown(qtbot, panel):

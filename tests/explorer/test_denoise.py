@@ -40,17 +40,12 @@ def _denoiser(steps: int = 400):
     model = build(config)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     g = torch.Generator().manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny net: extra threads only wait on each other
-    try:
-        for step in range(steps):
-            clean = data.train_x[torch.randint(0, len(data.train_x), (64,), generator=g)]
-            spec = ("gaussian:0.5", "watermark:0.8")[step % 2]
-            opt.zero_grad()
-            model(corrupt(clean, spec, generator=g), target=clean).loss.backward()
-            opt.step()
-    finally:
-        torch.set_num_threads(threads)
+    for step in range(steps):
+        clean = data.train_x[torch.randint(0, len(data.train_x), (64,), generator=g)]
+        spec = ("gaussian:0.5", "watermark:0.8")[step % 2]
+        opt.zero_grad()
+        model(corrupt(clean, spec, generator=g), target=clean).loss.backward()
+        opt.step()
     return model.eval()
 
 

@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
-from threadpoolctl import threadpool_limits
 
 from models import ModelConfig, build
 from models.corruption import corrupt
@@ -44,16 +43,6 @@ def _trained(backbone="mlp", objective="ae", code_size=8, steps=300, batch=128, 
         model(x, target).loss.backward()
         opt.step()
     return model.eval()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models on a shared 2-core machine: one torch and BLAS thread is far faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 import main
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models train fastest on one thread, and the test machine may be shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCH_LINE = re.compile(
