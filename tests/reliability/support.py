@@ -1,0 +1,65 @@
+"""Helpers for the reliability tests: bounded calls, sentences, threads and memory."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+LONG_S = 60.0  # generous bound for a shared, slow CPU; a hang fails, slowness does not
+LONG_MS = int(LONG_S * 1000)
+GRID = np.array([[x, y] for x in (-1.5, 0.0, 1.5) for y in (-1.5, 0.0, 1.5)], np.float32)
+
+
+def bounded(fn, *args, timeout: float = LONG_S, **kwargs):
+    """Run `fn` in a thread; return (result, exception). Fails if it is still running after
+    `timeout` seconds (pytest-timeout is not installed, so hangs are bounded by hand)."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 (the caller checks what it was)
+            box["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True, name="bounded-call")
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"{getattr(fn, '__name__', fn)} hung for over {timeout} s"
+    return box.get("result"), box.get("error")
+
+
+def assert_sentence(text: str) -> None:
+    """A message a person can read: non-empty, one line, ends with a full stop."""
+    assert isinstance(text, str) and text.strip(), "empty message"
+    assert text.rstrip().endswith("."), f"not a sentence: {text!r}"
+    assert "Traceback" not in text, text
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MiB (VmRSS of /proc/self/status)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def live_threads() -> list[str]:
+    """Names of the Python threads alive now (Qt's own threads appear once Python runs in them)."""
+    return sorted(t.name for t in threading.enumerate() if t.is_alive())
+
+
+def os_threads() -> list[str]:
+    """Names of this process's threads as the OS lists them (Python, Qt, torch and all),
+    without Qt's idle pool threads ("Thread (pooled)"), which end by themselves 30 s after
+    their last job; the global pool's busy threads are checked through QThreadPool."""
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm") as comm:
+                names.append(comm.read().strip())
+        except OSError:  # ended meanwhile
+            continue
+    return sorted(n for n in names if n != "Thread (pooled)")

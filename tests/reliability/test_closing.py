@@ -1,0 +1,114 @@
+"""Closing the window at any moment: saved files stay byte-identical, unsaved training goes to
+the recovery file, and no thread, job or process is left behind."""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QThreadPool
+from support import GRID, LONG_MS, os_threads
+
+from explorer import MainWindow
+from explorer.recovery import recovery_path
+from trainer import checkpoint
+from trainer.worker import TrainingWorker
+
+
+def _children() -> list[int]:
+    """Processes whose parent is this one (the app starts none)."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me:
+                found.append(int(entry.name))
+    return found
+
+
+def _nothing_left(qtbot, threads: list[str]) -> None:
+    pool = QThreadPool.globalInstance()
+    assert pool.waitForDone(LONG_MS) and pool.activeThreadCount() == 0
+    qtbot.waitUntil(lambda: os_threads() == threads, timeout=LONG_MS)
+    gc.collect()
+    assert not any(type(o) is TrainingWorker for o in gc.get_objects())
+    assert _children() == []
+
+
+def test_close_right_after_open_writes_nothing_and_leaves_nothing(qtbot):
+    threads = os_threads()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.close()
+    assert not recovery_path().exists()  # the bundled model was not changed
+    _nothing_left(qtbot, threads)
+
+
+def test_close_while_training_keeps_saved_files_and_recovers_the_run(qtbot, tmp_path, choose):
+    threads = os_threads()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    saved = window.save_checkpoint(tmp_path / "told-saved.safetensors")
+    saved_bytes = saved.read_bytes()
+    choose(window, epochs=500, batch_size=16)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: window.controller.step > 20, timeout=LONG_MS)
+    window.close()
+    assert saved.read_bytes() == saved_bytes
+    kept = checkpoint.load(recovery_path())
+    assert kept.model_config.hidden == [16] and kept.train_config.epochs == 500
+    assert kept.history["train"]["step"][-1] > 20
+    _nothing_left(qtbot, threads)
+
+
+def test_close_while_loading_leaves_nothing(qtbot, choose):
+    threads = os_threads()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    choose(window)
+    assert window.start_training()
+    window.close()  # the worker may not even have its data yet
+    _nothing_left(qtbot, threads)
+
+
+def test_close_after_an_unsaved_run_keeps_it_exactly(qtbot, choose):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    choose(window, epochs=1)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG_MS)
+    decoded = window.session.decode(GRID)
+    window.close()
+    restored = checkpoint.load(recovery_path()).build_model()
+    window.session.set_model(restored, window.session.dataset)
+    assert np.allclose(window.session.decode(GRID), decoded, atol=1e-6)
+
+
+def test_close_during_a_background_job_cancels_it(qtbot, tmp_path):
+    threads = os_threads()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    saved = window.save_checkpoint(tmp_path / "told-saved.safetensors")
+    saved_bytes = saved.read_bytes()
+    features = window.panel("features")
+    window.tabs.setCurrentWidget(features)
+    features.steps.setValue(features.steps.maximum())  # minutes of work if left to run
+    features.per_class.setValue(features.per_class.maximum())
+    features.run_pretraining()
+    assert features.busy()
+    qtbot.waitUntil(lambda: features.pre_job.bar.value() > 0, timeout=LONG_MS)  # under way
+    window.close()
+    assert not features.busy()  # told to stop at its next step; its result is dropped
+    _nothing_left(qtbot, threads)
+    assert features.pretraining_results() is None
+    assert saved.read_bytes() == saved_bytes and not recovery_path().exists()
