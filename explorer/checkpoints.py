@@ -6,7 +6,7 @@ from pathlib import Path
 
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError
-from trainer.data import DatasetError, load
+from trainer.data import DatasetError, load_for
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 DEFAULT_CHECKPOINT = RESOURCES / "pretrained" / "digits-vae.safetensors"  # opened at start
@@ -17,12 +17,8 @@ def load_checkpoint(path: str | Path):
     """(Checkpoint, model, Dataset) for `path`; CheckpointError if either can't be had."""
     ckpt = checkpoint.load(path)
     shape = tuple(ckpt.model_config.input_shape)
-    folder = ckpt.dataset.startswith("folder:")
-    try:
-        if folder:  # a folder is read at the size and colour the model was trained on
-            dataset = load(ckpt.dataset, size=shape[1], grey=shape[0] == 1)
-        else:
-            dataset = load(ckpt.dataset)
+    try:  # read at the size and colour the model was trained on
+        dataset = load_for(ckpt.dataset, shape)
     except DatasetError as error:
         raise CheckpointError(
             f"{Path(path).name} was trained on data that is missing: {error}"

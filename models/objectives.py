@@ -98,18 +98,23 @@ class Autoencoder(nn.Module):
         """The terms besides recon, from the input and its code."""
         return {}
 
-    def latent(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def latent(
+        self, x: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """The code to decode during training, and the terms besides recon."""
         z = self._encode(x)
         return z, self.penalties(x, z)
 
-    def forward(self, x: Tensor, target: Tensor | None = None) -> AEOutput:
+    def forward(
+        self, x: Tensor, target: Tensor | None = None, generator: torch.Generator | None = None
+    ) -> AEOutput:
+        """`generator` (on x's device) makes the VAE's sampling repeatable; others ignore it."""
         self._check(x)
         if target is None:
             target = x
         else:
             self._check(target, "target")
-        z, extra = self.latent(x)
+        z, extra = self.latent(x, generator)
         logits = self.backbone.decode_logits(z)
         x_hat = self.backbone.output(logits)
         terms = {"recon": self._recon(logits, x_hat, target), **extra}
@@ -175,7 +180,9 @@ class ContractiveAutoencoder(Autoencoder):
         self._check(x)
         return self._jacobian_norms(x)[1]
 
-    def latent(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def latent(
+        self, x: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         z, norms = self._jacobian_norms(x)
         return z, {"contractive": norms.mean()}
 
@@ -184,9 +191,9 @@ class VariationalAutoencoder(Autoencoder):
     """The encoder head gives the posterior mean and log-variance (2 * code_size numbers).
 
     `encode` returns the mean; `forward` samples z = mean + std * eps (the
-    reparameterisation trick) on every call; `kl` is the closed-form KL(q(z|x) || N(0, I))
-    per example, so `recon + kl` is the negative ELBO (in nats with bce) and
-    `loss = recon + beta * kl`.
+    reparameterisation trick) on every call, from `generator` when given; `kl` is the
+    closed-form KL(q(z|x) || N(0, I)) per example, so `recon + kl` is the negative ELBO (in
+    nats with bce) and `loss = recon + beta * kl`.
     """
 
     terms = ("recon", "kl")
@@ -202,9 +209,12 @@ class VariationalAutoencoder(Autoencoder):
     def _encode(self, x: Tensor) -> Tensor:
         return self.backbone.encode_head(x)[:, : self.code_size]
 
-    def latent(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def latent(
+        self, x: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         mean, logvar = self.posterior(x)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        z = mean + torch.exp(0.5 * logvar) * eps
         kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
         return z, {"kl": kl}
 

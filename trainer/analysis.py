@@ -20,8 +20,10 @@ if TYPE_CHECKING:  # scikit-learn is imported where it is used: it is slow to im
 from trainer.probes import (
     BATCH,
     device_of,
+    flat,
     kmeans_ari,
     linear_probe_accuracy,
+    pca_on,
     pca_probe_accuracy,
     reconstruct,
 )
@@ -59,29 +61,20 @@ def test_mse(model, dataset) -> float:
     return float(reconstruction_errors(model, dataset.test_x).mean())
 
 
-def _flat(x: torch.Tensor) -> np.ndarray:
-    return x.reshape(len(x), -1).cpu().double().numpy()
-
-
 def fit_pca(dataset, k: int, seed: int = 0) -> PCA:
     """scikit-learn PCA with k components (capped at what the data allows) fitted on train."""
-    from sklearn.decomposition import PCA
-
-    train = _flat(dataset.train_x)
-    k = max(1, min(int(k), train.shape[0], train.shape[1]))
-    return PCA(n_components=k, random_state=seed).fit(train)
+    return pca_on(flat(dataset.train_x), k, seed)
 
 
 def pca_reconstruct(pca: PCA, x: torch.Tensor) -> np.ndarray:
     """PCA's reconstruction of x, flat [N, C*H*W]."""
-    flat = _flat(x)
-    return pca.inverse_transform(pca.transform(flat))
+    return pca.inverse_transform(pca.transform(flat(x)))
 
 
 def pca_test_mse(dataset, k: int) -> float:
     """PCA(k) fitted on the training split, mean squared error per pixel on the test split."""
     pca = fit_pca(dataset, k)
-    return float(np.mean((pca_reconstruct(pca, dataset.test_x) - _flat(dataset.test_x)) ** 2))
+    return float(np.mean((pca_reconstruct(pca, dataset.test_x) - flat(dataset.test_x)) ** 2))
 
 
 def neg_elbo(model, dataset, seed: int = 0) -> float:
@@ -90,11 +83,12 @@ def neg_elbo(model, dataset, seed: int = 0) -> float:
     model.eval()
     total, count = 0.0, 0
     device = device_of(model)
-    with torch.no_grad(), torch.random.fork_rng(devices=[] if device.type != "cuda" else None):
-        torch.manual_seed(seed)
+    # Own generator, not the global RNG: a run may be training in another thread.
+    generator = torch.Generator(device=device).manual_seed(seed)
+    with torch.no_grad():
         for start in range(0, len(dataset.test_x), BATCH):
             batch = dataset.test_x[start : start + BATCH].to(device)
-            terms = model(batch).terms
+            terms = model(batch, generator=generator).terms
             total += float(terms["recon"] + terms["kl"]) * len(batch)
             count += len(batch)
     model.train(was_training)

@@ -88,15 +88,15 @@ def save(path, model, *, train_config=None, dataset="digits", history=None) -> P
         ) from error
     # Clone: contiguous CPU tensors that share no storage, as safetensors requires.
     state = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
-    meta[CHECKSUM] = _digest(st_save(state, metadata=meta))
-    payload = st_save(state, metadata=meta)
+    header, tensors = _with_checksum(st_save(state, metadata=meta))
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         with os.fdopen(fd, "wb") as f:
-            f.write(payload)
+            f.write(header)
+            f.write(tensors)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -116,6 +116,19 @@ def save(path, model, *, train_config=None, dataset="digits", history=None) -> P
         finally:
             os.close(dir_fd)
     return path
+
+
+def _with_checksum(data: bytes) -> tuple[bytes, memoryview]:
+    """A serialised file's new length-prefixed header holding its checksum, and its tensor bytes.
+
+    The tensor offsets are relative to the end of the header, so the bytes are reused as they are.
+    """
+    (size,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + size])
+    header["__metadata__"][CHECKSUM] = _digest(data, header)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # safetensors pads its header to 8 bytes with spaces
+    return struct.pack("<Q", len(text)) + text, memoryview(data)[8 + size :]
 
 
 def _digest(data: bytes, header: dict | None = None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from trainer.probes import encode_all, flat
+from trainer.probes import encode_all, flat, pca_on
 
 MAX_SWEEP = 256  # the error-vs-code-size sweep stops at this many components
 
@@ -28,12 +28,10 @@ def pca_error_curve(dataset, sizes=None, seed: int = 0) -> tuple[np.ndarray, np.
 
     One PCA with the largest k is fitted; PCA(k) is its first k components.
     """
-    from sklearn.decomposition import PCA
-
     train, test = flat(dataset.train_x), flat(dataset.test_x)
     sizes = np.asarray(sizes if sizes is not None else code_sizes(train.shape[1]), dtype=int)
     sizes = sizes[(sizes >= 1) & (sizes <= min(train.shape))]
-    pca = PCA(n_components=int(sizes.max()), random_state=seed).fit(train)
+    pca = pca_on(train, int(sizes.max()), seed)
     centred = test - pca.mean_
     errors = []
     for k in sizes:
@@ -45,10 +43,7 @@ def pca_error_curve(dataset, sizes=None, seed: int = 0) -> tuple[np.ndarray, np.
 
 def pca_map(dataset, seed: int = 0) -> np.ndarray:
     """The test split on the first two principal components of the training split, [N, 2]."""
-    from sklearn.decomposition import PCA
-
-    train = flat(dataset.train_x)
-    pca = PCA(n_components=min(2, *train.shape), random_state=seed).fit(train)
+    pca = pca_on(flat(dataset.train_x), 2, seed)
     return _two_columns(pca.transform(flat(dataset.test_x)))
 
 
@@ -89,15 +84,12 @@ def principal_angles(model, dataset, seed: int = 0) -> np.ndarray:
     Zero degrees everywhere means the autoencoder spans exactly PCA's subspace.
     """
     from scipy.linalg import subspace_angles
-    from sklearn.decomposition import PCA
 
     if model.config.backbone != "linear":
         raise ValueError(
             f"principal angles need the linear backbone, not {model.config.backbone!r}: "
             "train a linear model to compare its subspace with PCA's."
         )
-    train = flat(dataset.train_x)
-    k = min(model.code_size, *train.shape)
-    pca = PCA(n_components=k, random_state=seed).fit(train)
+    pca = pca_on(flat(dataset.train_x), model.code_size, seed)
     angles = subspace_angles(decoder_basis(model), pca.components_.T)
     return np.sort(np.degrees(angles))

@@ -8,6 +8,7 @@ way. Both are scored on the whole test split.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -18,13 +19,33 @@ from models import build
 from trainer.probes import BATCH, device_of
 
 
+def seeded_init(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Re-initialise Linear and conv layers as PyTorch's defaults do, drawing from `generator`."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            if layer.bias is not None:
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+    return module
+
+
+def seeded(make: Callable[[], nn.Module], generator: torch.Generator) -> nn.Module:
+    """make() on the meta device (no draw from the global RNG, which a training thread uses),
+    then materialised on the CPU and initialised from `generator`."""
+    with torch.device("meta"):
+        module = make()
+    return seeded_init(module.to_empty(device="cpu"), generator)
+
+
 class Classifier(nn.Module):
     """An autoencoder's encoder followed by a linear layer to class scores."""
 
-    def __init__(self, autoencoder: nn.Module, classes: int) -> None:
+    def __init__(self, autoencoder: nn.Module, classes: int, generator: torch.Generator) -> None:
         super().__init__()
         self.autoencoder = autoencoder
-        self.head = nn.Linear(autoencoder.code_size, classes)
+        self.head = seeded(lambda: nn.Linear(autoencoder.code_size, classes), generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.autoencoder.encode(x))
@@ -102,12 +123,15 @@ def pretraining_experiment(
 
     results = {"labels_per_class": labels_per_class, "labelled": len(keep), "steps": steps}
     for name in ("pretrained", "scratch"):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)  # the same head (and scratch encoder) on a repeat
-            encoder = copy.deepcopy(model) if name == "pretrained" else build(model.config.copy())
-            for p in encoder.parameters():
-                p.requires_grad_(True)
-            net = Classifier(encoder, classes).to(device_of(model))
-            fine_tune(net, x, y, steps, lr, step)
+        # Own generator, not the global RNG: a run may be training in another thread.
+        generator = torch.Generator().manual_seed(seed)  # the same head on a repeat
+        if name == "pretrained":
+            encoder = copy.deepcopy(model)
+        else:
+            encoder = seeded(lambda: build(model.config.copy()), generator)
+        for p in encoder.parameters():
+            p.requires_grad_(True)
+        net = Classifier(encoder, classes, generator).to(device_of(model))
+        fine_tune(net, x, y, steps, lr, step)
         results[name] = accuracy(net, dataset.test_x, dataset.test_y)
     return results

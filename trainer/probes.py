@@ -35,7 +35,16 @@ def encode_all(model, x: torch.Tensor) -> np.ndarray:
 
 
 def flat(x: torch.Tensor) -> np.ndarray:
+    """Images [N, ...] as float64 rows [N, C*H*W]."""
     return x.reshape(len(x), -1).cpu().double().numpy()
+
+
+def pca_on(rows: np.ndarray, k: int, seed: int = 0):
+    """scikit-learn PCA with k components (capped at what the rows allow) fitted on rows."""
+    from sklearn.decomposition import PCA
+
+    k = max(1, min(int(k), *rows.shape))
+    return PCA(n_components=k, random_state=seed).fit(rows)
 
 
 def _subsample(n: int, limit: int, seed: int) -> np.ndarray:
@@ -89,12 +98,9 @@ def pixel_probe_accuracy(dataset, seed: int = 0) -> float:
 
 def pca_probe_accuracy(dataset, k: int, seed: int = 0) -> float:
     """Test accuracy of a logistic-regression probe on k PCA features (PCA fitted on train)."""
-    from sklearn.decomposition import PCA
-
     train_x, train_y = _train_part(dataset, seed)
     train = flat(train_x)
-    k = max(1, min(int(k), *train.shape))
-    pca = PCA(n_components=k, random_state=seed).fit(train)
+    pca = pca_on(train, k, seed)
     return probe_accuracy(
         pca.transform(train),
         train_y,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from explorer.panels.latent import COALESCE_MS, LatentPanel
+from explorer.panels.latent import LatentPanel
 from explorer.session import Session
 
 
@@ -164,7 +164,8 @@ def test_new_weights_wait_for_the_end_of_a_drag(qtbot, panel, session, trained):
     session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
     # the point itself decodes with the new weights at once ...
     np.testing.assert_allclose(panel.decoded(), session.decode(panel.point())[0], atol=1e-6)
-    qtbot.wait(3 * COALESCE_MS)
+    panel._flush()  # what the coalescing timer runs: during a drag it leaves the codes stale
+    assert "codes" in panel._stale and panel._partial is None
     np.testing.assert_array_equal(panel.positions(), old)  # ... the map waits for the drop
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(50, 0))
     qtbot.waitUntil(lambda: np.allclose(panel.positions(), session.test_codes(), atol=1e-6))

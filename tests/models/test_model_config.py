@@ -3,6 +3,8 @@
 import json
 
 import pytest
+import torch
+from torch import nn
 
 from models import BACKBONES, OBJECTIVES, ModelConfig, build, term_names
 
@@ -108,7 +110,20 @@ def test_bad_settings_raise_one_sentence_naming_field_and_allowed_values(setting
 
 
 def test_linear_backbone_ignores_hidden_and_activation():
-    build(ModelConfig("linear", "ae", hidden=[], activation="tanh"))
+    model = build(ModelConfig("linear", "ae", hidden=[], activation="tanh"))
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert shapes == {
+        "backbone.head.weight": (2, 64),
+        "backbone.head.bias": (2,),
+        "backbone.decoder.0.weight": (64, 2),
+        "backbone.decoder.0.bias": (64,),
+    }
+    layers = {type(m) for m in model.modules()} - {type(model), type(model.backbone)}
+    assert layers == {nn.Flatten, nn.Linear, nn.Sequential, nn.Unflatten, nn.Identity}
+    x = torch.rand(2, 1, 8, 8)  # no activation anywhere: the model is affine end to end
+    mid = model.decode(model.encode((x[:1] + x[1:]) / 2))
+    both = model.decode(model.encode(x))
+    torch.testing.assert_close(mid, both.mean(0, keepdim=True))
 
 
 def test_the_model_keeps_its_own_copy_of_the_config():

@@ -16,7 +16,7 @@ from models import ModelConfig, build
 from models.corruption import corrupt
 from trainer import analysis, compare, probes
 from trainer.data import load
-from trainer.pretraining import pretraining_experiment
+from trainer.pretraining import pretraining_experiment, seeded
 
 
 @functools.lru_cache(maxsize=8)
@@ -176,3 +176,33 @@ def test_pretraining_experiment_is_seeded_and_in_range(digits):
     for key in ("pretrained", "scratch"):
         assert 0 <= first[key] <= 1
     assert first["pretrained"] > 1 / len(digits.classes)
+
+
+def _draws_after(seed: int, work) -> torch.Tensor:
+    torch.manual_seed(seed)
+    work()
+    return torch.rand(4)
+
+
+@pytest.mark.parametrize("backbone", ["linear", "mlp", "conv"])
+def test_seeded_builds_repeat_and_leave_the_global_rng_alone(backbone):
+    config = ModelConfig(backbone=backbone, code_size=3, hidden=[8])
+
+    def states(seed):
+        model = seeded(lambda: build(config), torch.Generator().manual_seed(seed))
+        return [v.clone() for v in model.state_dict().values()]
+
+    first, again, other = states(0), states(0), states(1)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not any(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+    # a run training in another thread shares the global RNG: building must not draw from it
+    assert torch.equal(_draws_after(5, lambda: states(0)), _draws_after(5, lambda: None))
+
+
+def test_neg_elbo_leaves_the_global_rng_alone(digits):
+    model = _trained("mlp", "vae", 8, steps=50)
+    first = analysis.neg_elbo(model, digits, seed=3)
+    assert analysis.neg_elbo(model, digits, seed=3) == first != analysis.neg_elbo(model, digits)
+    assert torch.equal(
+        _draws_after(5, lambda: analysis.neg_elbo(model, digits)), _draws_after(5, lambda: None)
+    )
