@@ -8,7 +8,8 @@ over all moves (wall clock; the CPU time of the GUI thread is reported beside it
 path is then dragged again while a thread trains another copy of the model (`training_*`,
 as when a person drags during training; not part of the budget). The bare
 decoder forward for one code is timed in the same run, with torch's default thread count and
-with one thread (the panel decodes a single code on one thread).
+with one thread. The GUI thread runs torch on one thread, as the window sets it
+(`use_one_gui_thread`); the training thread uses the default count, as the app's worker does.
 
     python benchmarks/drag_latency.py [--moves 1000] [--steps 30]
 """
@@ -33,8 +34,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from explorer.panels.latent import LatentPanel  # noqa: E402
 from explorer.session import Session  # noqa: E402
+from explorer.training_control import use_one_gui_thread  # noqa: E402
 from models import ModelConfig, build  # noqa: E402
 from trainer.data import Dataset  # noqa: E402
+from trainer.worker import DEFAULT_THREADS  # noqa: E402
 
 BUDGET_P99_MS = 8.0
 
@@ -107,6 +110,7 @@ def train_in_background(data: Dataset, stop: threading.Event) -> threading.Threa
     """A thread that trains another copy of the model until `stop`, as the app's worker does."""
 
     def run() -> None:
+        torch.set_num_threads(DEFAULT_THREADS)  # as TrainingWorker._train does
         model = train(data, 0).train()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         while not stop.is_set():
@@ -143,6 +147,7 @@ def main() -> None:
     data = synthetic_digits()
     session = Session()
     session.set_model(train(data, args.steps), data)
+    use_one_gui_thread()  # as MainWindow does
     panel = LatentPanel(session)
     panel.resize(1100, 700)
     panel.show()
@@ -155,7 +160,7 @@ def main() -> None:
     path = lo + (hi - lo) * (0.5 + 0.5 * np.stack([np.sin(3 * t), np.sin(2 * t + 0.5)], 1))
     drag(app, panel, path[:50])  # warm-up
 
-    threads = torch.get_num_threads()
+    threads = DEFAULT_THREADS
     bare = [bare_decode_ms(session.model, 300, n) for n in (threads, 1)]
     moves, cpu, missed = drag(app, panel, path)
     bare = [(b + bare_decode_ms(session.model, 300, n)) / 2 for b, n in zip(bare, (threads, 1))]

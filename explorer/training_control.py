@@ -4,14 +4,15 @@ The GUI thread's share of the work is kept small, because every moment it runs P
 holds the GIL the training thread needs: progress text is refreshed at most 10 times a
 second, and weight snapshots reach the panels at most every SNAPSHOT_MS; when the GUI
 thread was busy for more than BUSY_SHARE of the time since the last snapshot (panels
-redrawing, the loss plot), the next one waits twice as long, up to MAX_SNAPSHOT_MS. While a
-run trains on the CPU, the GUI thread's own torch work (panels encoding and decoding) runs
-on one thread, so it does not fight the training threads for cores.
+redrawing, the loss plot), the next one waits twice as long, up to MAX_SNAPSHOT_MS. The GUI
+thread runs torch on one thread (`use_one_gui_thread`), so its small encodes and decodes never
+wait for cores the training thread keeps busy; the run uses torch's original thread count.
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 
 import torch
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -19,7 +20,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from explorer.loss_plot import LossPanel
 from explorer.training_panel import IDLE, LOADING, PAUSED, TRAINING, TrainingPanel
 from models import build
-from trainer.loop import resolve_device
 from trainer.worker import TrainingResult, TrainingWorker
 
 SNAPSHOT_MS = 1000  # the panels redraw from a new weight snapshot at most this often
@@ -33,6 +33,7 @@ class TrainingController(QObject):
     """One run at a time: start, pause/resume, stop; throttled snapshots go to the session."""
 
     stateChanged = Signal(str)
+    replacing = Signal()  # the session model is about to be replaced by a new run's model
     message = Signal(str)  # a status-bar line
     error = Signal(str)  # a sentence to show the person (divergence, missing dataset, ...)
 
@@ -50,7 +51,6 @@ class TrainingController(QObject):
         self._latest = None  # the newest Progress not yet shown as text
         self._text_timer = QTimer(self, interval=TEXT_MS)
         self._text_timer.timeout.connect(self._show_latest)
-        self._gui_threads: int | None = None  # the GUI thread's torch threads before a CPU run
 
     def is_training(self) -> bool:
         return self.worker is not None
@@ -67,9 +67,6 @@ class TrainingController(QObject):
         self.worker.failed.connect(self._on_failed)
         self.step, self._model, self._pending = 0, None, None
         self._snapshot_ms, self._clock = SNAPSHOT_MS, (time.perf_counter(), time.thread_time())
-        if _on_cpu(train_config.device):  # before the worker sets its own thread count
-            self._gui_threads = torch.get_num_threads()
-            torch.set_num_threads(1)
         self._set_state(LOADING)
         self._text_timer.start()
         self.message.emit(f"Loading {train_config.dataset}...")
@@ -99,9 +96,7 @@ class TrainingController(QObject):
         for signal in (worker.ready, worker.progress, worker.finished, worker.failed):
             signal.disconnect()
         worker.stop()
-        if not worker.wait(timeout_ms):  # still loading data: let it end on its own
-            _ORPHANS.add(worker)
-            worker._thread.finished.connect(lambda: _ORPHANS.discard(worker))
+        _release(worker, timeout_ms)
         self.worker = None
         self._text_timer.stop()
         self._throttle.stop()
@@ -109,15 +104,13 @@ class TrainingController(QObject):
         return worker.result
 
     def _set_state(self, state: str, message: str = "") -> None:
-        if state == IDLE and self._gui_threads is not None:
-            torch.set_num_threads(self._gui_threads)
-            self._gui_threads = None
         self.panel.set_state(state, message)
         self.stateChanged.emit(state)
 
     # -- worker signals --------------------------------------------------------------------
     def _on_ready(self, dataset, model) -> None:
         tc = self.worker.train_config
+        self.replacing.emit()  # the window keeps an unsaved model before it goes
         self.session.set_model(model, dataset, history=None, train_config=tc)
         self._model = self.session.model
         self.session.history = {"train": {"step": []}, "val": {"step": [], "epoch": []}}
@@ -177,7 +170,7 @@ class TrainingController(QObject):
     def _on_finished(self, result: TrainingResult | None) -> None:
         worker, self.worker = self.worker, None
         if worker is not None:
-            worker.wait(2000)
+            _release(worker, 2000)
         self._throttle.stop()
         self._pending = None
         self._text_timer.stop()
@@ -203,16 +196,22 @@ class TrainingController(QObject):
         self._text_timer.stop()
         worker, self.worker = self.worker, None
         if worker is not None:
-            worker.wait(2000)
+            _release(worker, 2000)
         self._set_state(IDLE, "Training could not run")
         self.error.emit(text)
 
 
-def _on_cpu(device: str) -> bool:
-    try:
-        return resolve_device(device).type == "cpu"
-    except ValueError:  # an unavailable device: the worker reports it
-        return False
+def use_one_gui_thread() -> None:
+    """Run the calling (GUI) thread's torch work on one thread; runs keep DEFAULT_THREADS."""
+    torch.set_num_threads(1)
+
+
+def _release(worker: TrainingWorker, timeout_ms: int) -> None:
+    """Wait (bounded) for the worker's thread; one still running is kept alive until it ends."""
+    if not worker.wait(timeout_ms):
+        _ORPHANS.add(worker)
+        ref = weakref.ref(worker)  # the connection must not keep the worker alive itself
+        worker._thread.finished.connect(lambda: _ORPHANS.discard(ref()))
 
 
 def wait_for_orphans(timeout_ms: int = 30_000) -> bool:

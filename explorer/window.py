@@ -24,7 +24,7 @@ from explorer.panels import PANELS
 from explorer.panels.background import Background
 from explorer.recovery import RecoveryBanner, discard_recovery, recovery_path, write_recovery
 from explorer.session import Session
-from explorer.training_control import TrainingController, result_model
+from explorer.training_control import TrainingController, result_model, use_one_gui_thread
 from explorer.training_panel import TrainingPanel
 from models import ModelConfig, build
 from trainer import checkpoint
@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, checkpoint: str | Path | None = None) -> None:
         super().__init__()
+        use_one_gui_thread()  # panels' torch work stays off the cores a run trains on
         pg.setConfigOptions(antialias=True, background="w", foreground="#333")
         self.setObjectName("mainWindow")
         self.settings = QSettings(str(home() / "settings.ini"), QSettings.Format.IniFormat)
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.controller.stateChanged.connect(self._update_status)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.controller.error.connect(self.show_error)
+        self.controller.replacing.connect(self._keep_unsaved)
         self.form.device.currentIndexChanged.connect(self._update_status)
         self.banner.restoreClicked.connect(self._restore_recovery)
         self.banner.discardClicked.connect(self._discard_recovery)
@@ -125,8 +127,7 @@ class MainWindow(QMainWindow):
     def open_checkpoint(self, path: str | Path) -> None:
         """Open a checkpoint; CheckpointError (current model kept) when it can't be read."""
         ckpt, model, dataset = load_checkpoint(path)
-        if self.controller.is_training():
-            self.controller.shutdown()
+        self._keep_unsaved(self.controller.shutdown())
         path = Path(path)
         self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, path=path)
         if path.resolve() != DEFAULT_CHECKPOINT.resolve():
@@ -256,6 +257,7 @@ class MainWindow(QMainWindow):
         for key in ("open", "new"):
             self.actions_by_name[key].setEnabled(not busy)
         self.recent.menu.setEnabled(not busy)
+        self.banner.restore_button.setEnabled(not busy)  # a restore would orphan the run
         s, labels = self.session, self._status_labels
         labels["device"].setText(f"Device: {self.form.device.currentData()}")
         labels["dataset"].setText(f"Dataset: {s.dataset.name if s.dataset else '-'}")
@@ -268,16 +270,41 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}[*] \u2014 Latent Explorer")
         self.setWindowModified(s.dirty)
 
+    def _keep_unsaved(self, result=None, offer: bool = True) -> bool:
+        """Before the session model is replaced: write an unsaved model (or a run's `result`)
+        to the recovery file and offer it back on the banner; True when one was kept."""
+        s = self.session
+        if result is not None:
+            written = write_recovery(
+                result_model(result),
+                train_config=result.train_config,
+                dataset=result.dataset.name,
+                history=result.history,
+            )
+        elif s.dirty and s.model is not None:
+            dataset = s.dataset.name if s.dataset is not None else "digits"
+            written = write_recovery(
+                s.model, train_config=s.train_config, dataset=dataset, history=s.history
+            )
+        else:
+            return False
+        if written is not None and offer:
+            self.banner.offer(written)
+        return written is not None
+
     def _restore_recovery(self) -> None:
-        path = recovery_path()
+        if self.is_training():
+            return
         try:
-            ckpt, model, dataset = load_checkpoint(path)
+            ckpt, model, dataset = load_checkpoint(recovery_path())
         except CheckpointError as error:
             self.show_error(f"The recovery file can't be restored: {error}")
-        else:
-            self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, path=None)
-            self.statusBar().showMessage("Restored the unsaved model: save it with Ctrl+S.", 8000)
-        self._discard_recovery()
+            self._discard_recovery()
+            return
+        if not self._keep_unsaved():  # the current unsaved model takes the file's place
+            self._discard_recovery()
+        self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, path=None)
+        self.statusBar().showMessage("Restored the unsaved model: save it with Ctrl+S.", 8000)
 
     def _discard_recovery(self) -> None:
         discard_recovery()
@@ -287,17 +314,6 @@ class MainWindow(QMainWindow):
         """Stop training (bounded wait), keep an unsaved model in the recovery file, no question."""
         for job in self.findChildren(Background):  # analysis jobs stop at their next report
             job.invalidate()
-        result = self.controller.shutdown()
-        s = self.session
-        if result is not None and s.dataset is not None:
-            write_recovery(
-                result_model(result),
-                train_config=result.train_config,
-                dataset=result.dataset.name,
-                history=result.history,
-            )
-        elif s.dirty and s.model is not None:
-            dataset = s.dataset.name if s.dataset is not None else "digits"
-            write_recovery(s.model, train_config=s.train_config, dataset=dataset, history=s.history)
+        self._keep_unsaved(self.controller.shutdown(), offer=False)
         self._save_settings()
         event.accept()

@@ -88,9 +88,20 @@ def load(name: str, root=None, size: int | None = None, grey: bool | None = None
 
 
 def load_for(name: str, input_shape) -> Dataset:
-    """The dataset `name` at a model's (C, H, W): how a checkpoint's data is reopened."""
-    channels, height, _ = input_shape
-    return load(name, size=height, grey=channels == 1)
+    """The dataset `name` at a model's (C, H, W): how a checkpoint's data is reopened.
+
+    A folder is read at the model's size and channels; a built-in dataset must already match.
+    """
+    channels, height, _ = (int(v) for v in input_shape)
+    if name.startswith("folder:"):
+        return load(name, size=height, grey=channels == 1)
+    data = load(name)
+    if tuple(data.shape) != (channels, height, int(input_shape[2])):
+        raise DatasetError(
+            f"The model takes {channels}x{height}x{input_shape[2]} images but {name} has "
+            f"{'x'.join(map(str, data.shape))} images: it was not trained on {name}."
+        )
+    return data
 
 
 @functools.lru_cache(maxsize=8)

@@ -137,6 +137,7 @@ class Trainer:
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
+        self.waiting = threading.Event()  # set while run() is blocked in a pause
 
     @property
     def paused(self) -> bool:
@@ -170,7 +171,9 @@ class Trainer:
                     if self._stop.is_set() or not self._resume.is_set():
                         if not self._stop.is_set():
                             yield self._progress(epoch, weights=True)
+                            self.waiting.set()
                             self._resume.wait()
+                            self.waiting.clear()
                             self._last_sync = time.perf_counter()  # the rate skips the pause
                             self._synced_step = self.step
                         if self._stop.is_set():

@@ -5,8 +5,9 @@ copy of both (`ready`), then streams every `Progress` (`progress`) and ends with
 `TrainingResult` (`finished`) or one sentence (`failed`). The GUI never touches the
 model being trained: it only receives copies.
 
-On the CPU the run sets its own thread's torch thread count (torch's default unless
-`cpu_threads` says otherwise), because the GUI drops its own to one while a run trains.
+The run sets its own thread's torch thread count at its start (DEFAULT_THREADS, torch's count
+when this module was imported, unless `cpu_threads` says otherwise), because the GUI thread
+runs torch on one thread.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from models import ModelConfig
 from trainer.config import TrainConfig
 from trainer.data import DatasetError, load
-from trainer.loop import Trainer, resolve_device
+from trainer.loop import Trainer
 
 DEFAULT_THREADS = torch.get_num_threads()  # torch's CPU thread count when the app started
 
@@ -75,6 +76,10 @@ class TrainingWorker(QObject):
 
     # -- control (GUI thread) -------------------------------------------------------------
     def start(self) -> None:
+        # The first optimizer step imports torch._dynamo (~900 modules). Done in the worker it
+        # raced the GUI thread's own lazy imports and could hang both; do it here, once.
+        import torch._dynamo  # noqa: F401
+
         self._thread.start()
 
     def pause(self) -> None:
@@ -115,8 +120,7 @@ class TrainingWorker(QObject):
 
     def _train(self) -> None:
         tc = self.train_config
-        if resolve_device(tc.device).type == "cpu":
-            torch.set_num_threads(self.cpu_threads)
+        torch.set_num_threads(self.cpu_threads)
         dataset = load(tc.dataset)
         config = self.model_config
         config.input_shape = tuple(dataset.shape)

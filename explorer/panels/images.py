@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-import torch
 from PIL import Image
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QSizePolicy
-
-
-@contextmanager
-def one_thread():
-    """Run torch on the calling thread alone (also a decorator). The GUI's decodes are small,
-    and a parallel region would wait for cores the training thread keeps busy."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.images import ImageView, one_thread, save_gif, save_png, tile
+from explorer.panels.images import ImageView, save_gif, save_png, tile
 from explorer.session import to_images
 from models.sampling import lerp, path, slerp
 
@@ -65,7 +65,6 @@ class InterpolationPanel(QWidget):
         self._catch_up()
         return self._frame.copy()
 
-    @one_thread()
     def frames(self, n: int | None = None) -> np.ndarray:
         """n evenly spaced decodes from A to B inclusive, [n, H, W(, C)] in [0, 1]."""
         self._catch_up()
@@ -170,7 +169,6 @@ class InterpolationPanel(QWidget):
         self._hint()
         self._path_changed()
 
-    @one_thread()
     def _encode_endpoints(self) -> torch.Tensor:
         """Encode A and B, show their reconstructions; returns the two test images."""
         x = self.session.dataset.test_x[[self.spin_a.value(), self.spin_b.value()]]
@@ -185,7 +183,6 @@ class InterpolationPanel(QWidget):
         self._draw_frame()
         self._draw_strip()
 
-    @one_thread()
     def _draw_frame(self, *_) -> None:
         t = self.slider.value() / 100.0
         z = (slerp if self.mode.currentIndex() == 1 else lerp)(self._za, self._zb, t)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.images import ImageView, one_thread, tile
+from explorer.panels.images import ImageView, tile
 from explorer.session import to_images
 
 # matplotlib's tab10, then more hues for datasets with more classes
@@ -289,7 +289,6 @@ class LatentPanel(QWidget):
         shown = ", ".join(f"{v:.2f}" for v in z[:8])
         self.coords.setText(f"z = [{shown}{', …' if z.size > 8 else ''}]")
 
-    @one_thread()
     def _decode_point(self) -> None:
         self._image = self.session.decode(self._z)[0]
         self.view.set_image(self._image)
@@ -350,7 +349,6 @@ class LatentPanel(QWidget):
         if self._pending():
             self._timer.start(0)
 
-    @one_thread()
     def _encode_chunk(self) -> None:
         """Encode the next chunk of the test split; with the last one, place the dots."""
         x = self.session.dataset.test_x
@@ -423,7 +421,6 @@ class LatentPanel(QWidget):
             item.setOpacity(0.5 if on else 0.85)
         self._request("grid")
 
-    @one_thread()
     def _draw_grid(self) -> None:
         """Decode a grid of square cells (n along the shorter side) over the visible range in
         one batch and tile it under the dots."""

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.images import ImageView, cell_at, one_thread, save_png, tile
+from explorer.panels.images import ImageView, cell_at, save_png, tile
 from models.sampling import prior_sample
 
 FIT_EXAMPLES = 2000  # training examples encoded to fit the Gaussian of a model without a prior
@@ -127,7 +127,6 @@ class SamplePanel(QWidget):
             )
         self.prior_label.setText(text)
 
-    @one_thread()
     def _redraw(self, *_) -> None:
         if self.session.model is None:
             return

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import torch
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from explorer import MainWindow
 from explorer.recovery import recovery_path
+from explorer.training_control import _ORPHANS, _release
+from explorer.training_panel import TRAINING
 from explorer.window import DEFAULT_CHECKPOINT
 from models import ModelConfig
+from trainer.config import TrainConfig
+from trainer.worker import TrainingWorker
 
 LONG = 60_000  # ms: generous bounds for a shared, slow CPU; never a speed assertion
 
@@ -50,7 +57,7 @@ def _state(model) -> dict[str, torch.Tensor]:
 
 def test_train_button_trains_in_the_background(qtbot):
     window = _window(qtbot)
-    _choose(window, batch_size=4)  # one epoch of 360 steps: long enough to watch on any CPU
+    _choose(window, epochs=3, batch_size=4)  # 1080 steps: long enough to watch on any CPU
     ticks, points_seen = [], []
 
     def tick():  # a GUI-thread timer: it only fires if the event loop keeps running
@@ -72,7 +79,7 @@ def test_train_button_trains_in_the_background(qtbot):
     config = session.config
     assert (config.backbone, config.objective, config.code_size) == ("conv", "vae", 2)
     assert config.hidden == [16, 32] and config.input_shape == (1, 8, 8)
-    assert session.history["val"]["epoch"] == [1]
+    assert session.history["val"]["epoch"] == [1, 2, 3]
     assert session.dirty and session.path is None
     assert window.loss.plot.point_count("val") == len(session.history["val"]["loss"]) * 3
     assert window.training.progress.value() == 1000
@@ -107,10 +114,12 @@ def test_pause_holds_the_step_count(qtbot):
     qtbot.waitUntil(lambda: _trainer_step(window) > 5, timeout=LONG)
     qtbot.mouseClick(window.training.pause_button, Qt.LeftButton)
     assert window.training.pause_button.text() == "Resume"
-    qtbot.wait(300)  # let the step in flight finish
-    held = _trainer_step(window)
-    qtbot.wait(500)
-    assert _trainer_step(window) == held
+    trainer = window.controller.worker.trainer
+    qtbot.waitUntil(trainer.waiting.is_set, timeout=LONG)  # blocked in the pause
+    held = trainer.step
+    # the paused report (emitted before the wait) reaches the GUI: the thread is past it
+    qtbot.waitUntil(lambda: window.controller.step == held, timeout=LONG)
+    assert trainer.step == held and trainer.waiting.is_set()
     assert window.is_training()
 
     window.toggle_pause()
@@ -179,3 +188,56 @@ def test_train_and_stop_actions_drive_the_same_run(qtbot):
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
     assert window.actions_by_name["open"].isEnabled()
     assert window.session.config.backbone == "mlp"
+
+
+def test_opening_a_checkpoint_keeps_the_unsaved_run_for_recovery(qtbot):
+    window = _window(qtbot)
+    _choose(window, backbone="mlp", epochs=1)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    trained = _state(window.session.model)
+    assert window.session.dirty and not recovery_path().exists()
+
+    window.open_checkpoint(DEFAULT_CHECKPOINT)
+    assert recovery_path().exists() and window.banner.isVisible()
+    assert window.session.path == DEFAULT_CHECKPOINT
+    qtbot.mouseClick(window.banner.restore_button, Qt.LeftButton)
+    restored = _state(window.session.model)
+    assert window.session.config.backbone == "mlp" and window.session.dirty
+    assert all(torch.equal(restored[k], trained[k]) for k in trained)
+    assert not recovery_path().exists()  # the default model was saved: nothing else to keep
+
+
+def test_a_new_run_keeps_the_previous_unsaved_model(qtbot):
+    window = _window(qtbot)
+    _choose(window, backbone="mlp", epochs=1)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    first = _state(window.session.model)
+    _choose(window, backbone="mlp", epochs=500)
+    window.start_training()
+    qtbot.waitUntil(lambda: window.training.state == TRAINING, timeout=LONG)  # model swapped
+    assert recovery_path().exists() and window.banner.isVisible()
+    assert not window.banner.restore_button.isEnabled()  # no restore while a run trains
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    assert window.banner.restore_button.isEnabled()
+
+    second = _state(window.session.model)
+    qtbot.mouseClick(window.banner.restore_button, Qt.LeftButton)
+    assert all(torch.equal(v, first[k]) for k, v in _state(window.session.model).items())
+    qtbot.mouseClick(window.banner.restore_button, Qt.LeftButton)  # the second run came back
+    assert all(torch.equal(v, second[k]) for k, v in _state(window.session.model).items())
+
+
+def test_a_worker_that_does_not_end_in_time_is_kept_alive(qtbot):
+    worker = TrainingWorker(ModelConfig(backbone="mlp", hidden=[16]), TrainConfig(epochs=500))
+    worker.start()
+    _release(worker, 0)  # still loading or training: it must not be destroyed
+    assert worker in _ORPHANS
+    worker.stop()
+    alive = weakref.ref(worker)
+    del worker
+    qtbot.waitUntil(lambda: alive() not in _ORPHANS, timeout=LONG)  # dropped once ended
+    gc.collect()
+    assert alive() is None  # nothing else keeps the ended worker
