@@ -37,12 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
+from train_throughput import bare_sps as plain_loop_sps  # noqa: E402  (same folder)
 
 from explorer.app import make_app  # noqa: E402
-from models import ModelConfig, build  # noqa: E402
+from models import ModelConfig  # noqa: E402
 from trainer import data  # noqa: E402
 from trainer import worker as worker_module  # noqa: E402
-from trainer.loop import VAL_BATCH, make_optimizer, resolve_device  # noqa: E402
+from trainer.config import TrainConfig  # noqa: E402
+from trainer.loop import resolve_device  # noqa: E402
 
 TICK_MS = 5
 SETTLE_S = 2.0  # event loop time after a worker run, before the next run starts
@@ -52,28 +54,10 @@ BUDGETS = {"p99_ms": 16.0, "max_ms": 50.0, "ratio": 0.90}
 def bare_sps(
     config: ModelConfig, dataset, epochs: int, bs: int, lr: float, device, threads: int
 ) -> float:
-    """Samples/s of a plain loop: same model, data, batch, Adam and epoch-end validation."""
+    """Samples/s of the headless benchmark's plain loop, on `threads` torch threads."""
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    model = build(config).to(device)
-    x, test = dataset.train_x.to(device), dataset.test_x.to(device)
-    optimizer = make_optimizer(model, lr, device)
-    gen = torch.Generator(device=device).manual_seed(0)
-    n, val_bs = len(x), max(bs, VAL_BATCH)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        order = torch.randperm(n, generator=gen, device=device)
-        for i in range(0, n, bs):
-            out = model(x[order[i : i + bs]])
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            val = sum(model(test[i : i + val_bs]).loss for i in range(0, len(test), val_bs))
-    float(val) + float(out.loss.detach())  # wait for the device
-    return epochs * n / (time.perf_counter() - start)
+    tc = TrainConfig(epochs=epochs, batch_size=bs, lr=lr, device=str(device), seed=0)
+    return plain_loop_sps(config, tc, dataset, time.perf_counter)
 
 
 class Ticks:

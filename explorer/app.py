@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -35,6 +36,9 @@ def run_app(checkpoint: str | None = None) -> int:
 
     window = MainWindow(checkpoint)
     window.show()
+    # torch's optimizer imports torch._dynamo at its first step (~0.8 s); do it once the
+    # window is on screen so the first Train click does not wait for it.
+    QTimer.singleShot(300, lambda: importlib.import_module("torch._dynamo"))
     code = app.exec()
     if not wait_for_orphans():  # a download that will not end: leave without a Qt abort
         os._exit(code)
