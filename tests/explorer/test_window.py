@@ -36,15 +36,6 @@ CONTRACT = {
 GRID = np.array([[x, y] for x in (-1.5, 0.0, 1.5) for y in (-1.5, 0.0, 1.5)], np.float32)
 
 
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
 def _message_boxes(window) -> list[QMessageBox]:
     return [b for b in window.findChildren(QMessageBox) if b.isVisible()]
 

@@ -1,22 +1,8 @@
-"""Fixtures for the reliability tests: a shown main window and a way to drive training."""
+"""Fixtures for the reliability tests: a way to drive training (`window` is in tests/)."""
 
 from __future__ import annotations
 
 import pytest
-
-from explorer import MainWindow
-
-
-@pytest.fixture
-def window(qtbot):
-    """The main window on the bundled default model, shown (offscreen)."""
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    if w.is_training():  # a failed test must not leave a run going into the next one
-        w.controller.shutdown()
 
 
 @pytest.fixture
