@@ -1,4 +1,10 @@
-"""Procedural sprites with known factors: square, ellipse, heart, triangle."""
+"""Procedural sprites with known factors: square, ellipse, heart, triangle.
+
+`generate` gives grey sprites on black; `generate_colour` the same sprites in colour, each
+shape with its own sprite and background colour. All sprite colours share one BT.601
+luminance and all backgrounds another, so the grey version of a colour sprite is the grey
+sprite rescaled, and its colours can be told only from what the shape is.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,15 @@ import math
 
 import torch
 
+from models.colour import from_ycbcr
+
 SHAPES = ("square", "ellipse", "heart", "triangle")
 FACTORS = ("shape", "scale", "rotation", "x", "y")
 SCALE = (0.3, 0.5)  # half-extent of a sprite, in units of half the image
 POSITION = 0.35  # centres lie in [-POSITION, POSITION] on both axes
 CHUNK = 1024  # images rasterised at once
+SPRITE_LUMA, BACKGROUND_LUMA = 0.7, 0.35  # BT.601 luminance of every sprite / background
+CHROMA = 0.16  # distance of each colour from grey in the (Cb, Cr) plane
 
 
 # Each shape is a signed distance (negative inside) in sprite-local units, first-order
@@ -95,3 +105,30 @@ def generate(n: int, seed: int = 0, size: int = 32) -> tuple[torch.Tensor, dict[
     """n sprites [n, 1, size, size] and their factors; the same seed gives the same images."""
     factors = sample_factors(n, seed)
     return render(factors, size), factors
+
+
+def _palette(luma: float, turn: float) -> torch.Tensor:
+    """One RGB colour per shape [len(SHAPES), 3]: luminance `luma`, hues a quarter turn apart."""
+    angles = torch.tensor([turn + math.pi / 4 + k * math.pi / 2 for k in range(len(SHAPES))])
+    cb = (0.5 + CHROMA * torch.cos(angles)).view(-1, 1, 1, 1)
+    cr = (0.5 + CHROMA * torch.sin(angles)).view(-1, 1, 1, 1)
+    return from_ycbcr(torch.full_like(cb, luma), cb, cr).view(len(SHAPES), 3).clamp(0, 1)
+
+
+SPRITE_COLOURS = _palette(SPRITE_LUMA, 0.0)
+BACKGROUND_COLOURS = _palette(BACKGROUND_LUMA, math.pi)  # the opposite hue
+
+
+def colour(grey: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
+    """Grey sprites [N, 1, H, W] (coverage in [0, 1]) in their shape's colours, [N, 3, H, W]."""
+    sprite = SPRITE_COLOURS[shape].view(-1, 3, 1, 1)
+    background = BACKGROUND_COLOURS[shape].view(-1, 3, 1, 1)
+    return background + (sprite - background) * grey
+
+
+def generate_colour(
+    n: int, seed: int = 0, size: int = 32
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """n colour sprites [n, 3, size, size] and their factors (the same ones `generate` draws)."""
+    grey, factors = generate(n, seed, size)
+    return colour(grey, factors["shape"]), factors
