@@ -105,12 +105,19 @@ def test_colour_shapes_keep_the_factors_and_take_their_colours_from_the_shape():
     luma = luminance(colour.test_x)
     low, high = shapes.BACKGROUND_LUMA, shapes.SPRITE_LUMA
     torch.testing.assert_close(luma, low + (high - low) * grey.test_x, atol=2e-3, rtol=0)
-    # One background colour per shape, and four different ones.
-    corners = colour.test_x[:, :, 0, 0]
+    # Each shape has its own colour: the brightest pixel of every square has the same RGB.
+    brightest = colour.test_x.flatten(2).gather(
+        2, luma.flatten(2).argmax(2, keepdim=True).expand(-1, 3, -1)
+    )[..., 0]
+    covered = grey.test_x.flatten(1).max(1).values > 0.999
     for k in range(4):
-        rows = corners[colour.test_y == k]
-        torch.testing.assert_close(rows, rows[:1].expand_as(rows))
-    assert len({tuple(corners[colour.test_y == k][0].tolist()) for k in range(4)}) == 4
+        rows = brightest[(colour.test_y == k) & covered]
+        torch.testing.assert_close(rows, shapes.SPRITE_COLOURS[k].expand_as(rows))
+    assert len({tuple(c.tolist()) for c in shapes.SPRITE_COLOURS}) == 4
+    # The background is the same sky-to-ground gradient in every image.
+    corners = colour.test_x[:, :, [0, -1], 0]
+    torch.testing.assert_close(corners, corners[:1].expand_as(corners))
+    assert (corners[0, :, 0] - corners[0, :, 1]).abs().max() > 0.2
 
 
 def _write_idx(path, array):
