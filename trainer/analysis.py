@@ -17,6 +17,7 @@ import torch
 
 from models.corruption import corrupt
 from trainer.compression import rate_distortion
+from trainer.loop import psnr_db
 
 if TYPE_CHECKING:  # scikit-learn is imported where it is used: it is slow to import
     from sklearn.decomposition import PCA
@@ -132,12 +133,7 @@ def objective_figures(model, dataset) -> dict[str, float]:
             for name, errors in model.psnr_errors(batch.to(recon.device), recon).items():
                 sums[name] = sums.get(name, 0.0) + float(errors.double().sum())
     n = max(len(dataset.test_x), 1)
-    return {f"{name}_psnr_db": psnr_of_mse(total / n) for name, total in sums.items()}
-
-
-def psnr_of_mse(mse: float) -> float:
-    """10 log10(1 / mse) for images in [0, 1] (inf for 0)."""
-    return math.inf if mse <= 0 else 10.0 * math.log10(1.0 / mse)
+    return {f"{name}_psnr_db": psnr_db(total / n) for name, total in sums.items()}
 
 
 def _plain(value):
