@@ -94,6 +94,7 @@ class ModelConfig:
         if not _is_number(self.rho) or not 0 < self.rho < 1:
             raise ValueError(f"rho must be a number strictly between 0 and 1, not {self.rho!r}.")
         BACKBONES[self.backbone].check_config(self)
+        OBJECTIVES[self.objective].check_config(self)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values (input_shape becomes a list)."""

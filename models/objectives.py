@@ -17,6 +17,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.backbones import BACKBONES
+from models.colour import chroma, grey3
+from models.corruption import corrupt
 
 if TYPE_CHECKING:
     from models.config import ModelConfig
@@ -48,13 +50,26 @@ class Autoencoder(nn.Module):
     """The plain autoencoder; the other objectives override `code`, `latent` or `penalties`.
 
     `encode(x) -> z`, `decode(z) -> x_hat`, `forward(x, target=None) -> AEOutput`. The
-    target defaults to x; the denoising trainer passes the corrupted batch as x and the
-    clean one as target (the model never corrupts anything itself).
+    target defaults to x. What the network is trained on comes from `training_pair`
+    (denoising: a corrupted batch as x and the clean one as target; the forward pass never
+    corrupts anything itself), and what it sees at inference from `inputs_for`.
     """
 
     terms: tuple[str, ...] = ("recon",)
     weights: dict[str, str] = {}  # term name -> the config field that holds its weight
     head_factor = 1  # the encoder head gives head_factor * code_size numbers
+    channels: tuple[int, ...] = (1, 3)  # the image channels this objective accepts
+
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        """Raise ValueError for settings this objective cannot train on."""
+        if config.input_shape[0] not in cls.channels:
+            raise ValueError(
+                f"objective {config.objective} needs images with "
+                f"{' or '.join(map(str, cls.channels))} channels but these have "
+                f"{config.input_shape[0]}: pick a colour dataset such as shapes-colour or "
+                "cifar10, or another objective."
+            )
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -81,6 +96,24 @@ class Autoencoder(nn.Module):
     def code(self, head: Tensor) -> Tensor:
         """The code layer's activation applied to the encoder head (identity here)."""
         return head
+
+    def training_pair(
+        self, batch: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """(inputs, target) to train and validate on for a batch of data: (batch, batch) here."""
+        return batch, batch
+
+    def inputs_for(self, x: Tensor) -> Tensor:
+        """What to feed the model to reconstruct images x at inference: x itself here."""
+        return x
+
+    def psnr_errors(self, target: Tensor, recon: Tensor) -> dict[str, Tensor]:
+        """Extra figures beyond the loss terms: per-example mean squared errors [N] by name.
+
+        Validation and `eval` report each as `<name>_psnr_db`, 10 log10(1 / mean over the
+        test split), for images in [0, 1]. None here.
+        """
+        return {}
 
     def _encode(self, x: Tensor) -> Tensor:
         return self.code(self.backbone.encode_head(x))
@@ -127,6 +160,51 @@ class Autoencoder(nn.Module):
 class DenoisingAutoencoder(Autoencoder):
     """Reconstructs the clean target from a corrupted x; the trainer corrupts each batch
     afresh with `models.corruption.corrupt(clean, config.noise)`."""
+
+    def training_pair(
+        self, batch: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        return corrupt(batch, self.config.noise, generator=generator), batch
+
+
+def _pixel_mse(a: Tensor, b: Tensor) -> Tensor:
+    return (a - b).pow(2).flatten(1).mean(1)
+
+
+class ColourAutoencoder(Autoencoder):
+    """Colourisation: sees the grey version of a colour image and reconstructs its colours.
+
+    The grey version is the ITU-R BT.601 luminance repeated in three channels
+    (`models.colour.grey3`), so input_shape stays (3, H, W) and every backbone works. The
+    encoder greys whatever it is given, so `encode` of a colour image is the code of its
+    grey version. Extra figures (`psnr_errors`): `colour` (output against truth),
+    `grey` (the grey input against truth: the baseline), `chroma` (the output's Cb and Cr
+    planes of full-range BT.601 YCbCr against the truth's) and `grey_chroma` (the grey
+    input's chroma, 0.5 everywhere, against the truth's: the chroma baseline).
+    """
+
+    channels = (3,)
+
+    def _encode(self, x: Tensor) -> Tensor:
+        return super()._encode(grey3(x))
+
+    def training_pair(
+        self, batch: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        return grey3(batch), batch
+
+    def inputs_for(self, x: Tensor) -> Tensor:
+        return grey3(x)
+
+    def psnr_errors(self, target: Tensor, recon: Tensor) -> dict[str, Tensor]:
+        grey = grey3(target)
+        truth = chroma(target)
+        return {
+            "colour": _pixel_mse(recon, target),
+            "grey": _pixel_mse(grey, target),
+            "chroma": _pixel_mse(chroma(recon), truth),
+            "grey_chroma": _pixel_mse(torch.full_like(truth, 0.5), truth),
+        }
 
 
 class SparseL1Autoencoder(Autoencoder):
@@ -226,6 +304,7 @@ OBJECTIVES: dict[str, type[Autoencoder]] = {
     "sparse_kl": SparseKLAutoencoder,
     "contractive": ContractiveAutoencoder,
     "vae": VariationalAutoencoder,
+    "colourise": ColourAutoencoder,
 }
 
 

@@ -2,7 +2,9 @@
 
 Pure functions on (model, Dataset) returning floats and numpy arrays; batched, no_grad,
 on the model's own device. Probes and clusters live in trainer/probes.py, the PCA
-comparison in trainer/compare.py; the names `eval --json` needs are importable from here.
+comparison in trainer/compare.py, compression in trainer/compression.py, latent
+regularity in trainer/regularity.py and traversals and factors in trainer/traversal.py;
+the names `eval --json` needs are importable from here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import numpy as np
 import torch
 
 from models.corruption import corrupt
+from trainer.compression import rate_distortion
+from trainer.loop import psnr_db
 
 if TYPE_CHECKING:  # scikit-learn is imported where it is used: it is slow to import
     from sklearn.decomposition import PCA
@@ -27,6 +31,8 @@ from trainer.probes import (
     pca_probe_accuracy,
     reconstruct,
 )
+from trainer.regularity import regularity
+from trainer.traversal import factor_table
 
 __all__ = [
     "anomaly_threshold",
@@ -36,6 +42,7 @@ __all__ = [
     "kmeans_ari",
     "linear_probe_accuracy",
     "neg_elbo",
+    "objective_figures",
     "pca_probe_accuracy",
     "pca_reconstruct",
     "pca_test_mse",
@@ -115,6 +122,33 @@ def denoise_psnr(model, dataset, noise: str | None = None, seed: int = 0) -> tup
     return psnr(clean.numpy(), noisy.numpy()), psnr(clean.numpy(), denoised.numpy())
 
 
+def objective_figures(model, dataset) -> dict[str, float]:
+    """The objective's extra figures on the test split, `<name>_psnr_db` for each of its
+    `psnr_errors` (a colouriser: colour, grey, chroma, grey_chroma); {} for most objectives."""
+    sums: dict[str, float] = {}
+    with torch.no_grad():
+        for start in range(0, len(dataset.test_x), BATCH):
+            batch = dataset.test_x[start : start + BATCH]
+            recon = reconstruct(model, batch)
+            for name, errors in model.psnr_errors(batch.to(recon.device), recon).items():
+                sums[name] = sums.get(name, 0.0) + float(errors.double().sum())
+    n = max(len(dataset.test_x), 1)
+    return {f"{name}_psnr_db": psnr_db(total / n) for name, total in sums.items()}
+
+
+def _plain(value):
+    """JSON-ready: numpy to lists and floats, nan and inf to None."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def anomaly_threshold(errors: np.ndarray, percentile: float = 99.0) -> float:
     """The error above which an example counts as anomalous: this percentile of `errors`."""
     return float(np.percentile(np.asarray(errors, dtype=np.float64), percentile))
@@ -136,9 +170,21 @@ def eval_report(model, dataset) -> dict:
         report["test_neg_elbo"] = neg_elbo(model, dataset)
     if config.objective == "denoising":
         report["noisy_psnr_db"], report["denoised_psnr_db"] = denoise_psnr(model, dataset)
+    report.update(objective_figures(model, dataset))
     report["linear_probe_accuracy"] = linear_probe_accuracy(model, dataset)
     report["pca_probe_accuracy"] = pca_probe_accuracy(dataset, model.code_size)
     report["kmeans_ari"] = kmeans_ari(model, dataset)
     report["anomaly_threshold_p99"] = anomaly_threshold(errors, 99.0)
-    # Unlabelled data has no probe or cluster score: null in JSON rather than NaN.
-    return {key: None if isinstance(v, float) and math.isnan(v) else v for key, v in report.items()}
+    compressed = rate_distortion(model, dataset)
+    report["rate_distortion"] = compressed["rows"]
+    report["png_bytes_per_image"] = compressed["png"]["bytes"]
+    report["png_psnr_db"] = compressed["png"]["psnr_db"]
+    report.update(regularity(model, dataset))
+    if dataset.factors:
+        table = factor_table(model, dataset)
+        report["factor_table"] = {
+            name: {"correlation": table["correlation"][i], "mutual_info": table["mutual_info"][i]}
+            for i, name in enumerate(table["factors"])
+        }
+    # Unlabelled data has no probe or cluster score, exact PNG no finite PSNR: null in JSON.
+    return _plain(report)

@@ -187,13 +187,30 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _text(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return " ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return "  ".join(f"{k} {_text(v)}" for k, v in value.items())
+    return "-" if value is None else str(value)
+
+
 def _table(report: dict) -> str:
-    width = max(len(key) for key in report)
-    rows = []
+    """One `key  value` line per figure; a list of rows or a table of factors gets one line
+    per entry, keyed like rate_distortion[2] or factor_table[shape]."""
+    lines = []
     for key, value in report.items():
-        text = f"{value:.6g}" if isinstance(value, float) else "-" if value is None else str(value)
-        rows.append(f"{key:<{width}}  {text}")
-    return "\n".join(rows)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            first = next(iter(value[0]))
+            lines += [(f"{key}[{_text(row[first])}]", _text(row)) for row in value]
+        elif isinstance(value, dict):
+            lines += [(f"{key}[{k}]", _text(v)) for k, v in value.items()]
+        else:
+            lines.append((key, _text(value)))
+    width = max(len(key) for key, _ in lines)
+    return "\n".join(f"{key:<{width}}  {text}" for key, text in lines)
 
 
 def evaluate(args: argparse.Namespace) -> int:

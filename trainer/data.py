@@ -22,7 +22,7 @@ SHAPES_TRAIN, SHAPES_TEST = 6000, 1000
 FOLDER_SIZE = 32  # default side of folder images
 SIZES = (4, 512)  # allowed range of `size`
 DOWNLOAD_TIMEOUT_S = 30.0  # per network operation, so a dead network fails instead of hanging
-OFFLINE = ("digits", "shapes")
+OFFLINE = ("digits", "shapes", "shapes-colour")
 DIGITS_FILE = Path(__file__).resolve().parents[1] / "resources" / "digits.npz"
 # Catalogue name -> (torchvision class, class names to use instead of torchvision's, if any).
 DOWNLOADED = {
@@ -115,8 +115,8 @@ def _cached(name: str, root: str | None, size: int | None, grey: bool | None) ->
 def _raw(name: str, root: str | None) -> Dataset:
     if name == "digits":
         return _digits()
-    if name == "shapes":
-        return _shapes()
+    if name in ("shapes", "shapes-colour"):
+        return _shapes(name)
     return _torchvision(name, Path(root) if root else paths.data_dir())
 
 
@@ -177,12 +177,14 @@ def write_digits_file(path: Path = DIGITS_FILE) -> None:
     )
 
 
-def _shapes() -> Dataset:
-    x, factors = shapes.generate(SHAPES_TRAIN + SHAPES_TEST, seed=SPLIT_SEED)
+def _shapes(name: str = "shapes") -> Dataset:
+    """The sprites and their factors; shapes-colour paints the same sprites in colour."""
+    make = shapes.generate_colour if name == "shapes-colour" else shapes.generate
+    x, factors = make(SHAPES_TRAIN + SHAPES_TEST, seed=SPLIT_SEED)
     y = factors["shape"]
     n = SHAPES_TRAIN
     return Dataset(
-        "shapes",
+        name,
         x[:n],
         x[n:],
         y[:n],

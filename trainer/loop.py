@@ -23,7 +23,6 @@ import torch
 from torch import nn
 
 from models import ModelConfig, build, term_names
-from models.corruption import corrupt
 from trainer.config import TrainConfig
 
 SYNC_S = 0.05  # at most one Progress per this many seconds between epoch ends
@@ -46,6 +45,11 @@ class Progress:
     done: bool = False
     stopped: bool = False
     error: str | None = None
+
+
+def psnr_db(mse: float) -> float:
+    """10 log10(1 / mse): the PSNR of images in [0, 1] with this mean squared error."""
+    return math.inf if mse <= 0 else 10.0 * math.log10(1.0 / mse)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -133,7 +137,6 @@ class Trainer:
             for key, values in columns.items():
                 self.history.setdefault(split, {})[key] = list(values)
         self.step = (self.history["train"]["step"] or [0])[-1]
-        self.noise = model_config.noise if model_config.objective == "denoising" else None
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
@@ -159,7 +162,7 @@ class Trainer:
         n, bs = len(self.dataset.train_x), cfg.batch_size
         first = (self.history["val"]["epoch"] or [0])[-1]
         self._begin(total=math.ceil(n / bs) * cfg.epochs, last_epoch=first + cfg.epochs)
-        noise, out, epoch = self.noise, None, first
+        out, epoch = None, first
         try:
             x = self._x = self.dataset.train_x.to(device, torch.float32)
             gen = torch.Generator(device=device).manual_seed(cfg.seed)
@@ -179,11 +182,8 @@ class Trainer:
                         if self._stop.is_set():
                             yield self._progress(epoch, weights=True, stopped=True)
                             return
-                    batch = x[order[i : i + bs]]
-                    if noise is None:
-                        out = model(batch)
-                    else:
-                        out = model(corrupt(batch, noise, generator=gen), target=batch)
+                    inputs, target = self.model.training_pair(x[order[i : i + bs]], gen)
+                    out = model(inputs, target=target)
                     optimizer.zero_grad(set_to_none=True)
                     out.loss.backward()
                     optimizer.step()
@@ -206,9 +206,11 @@ class Trainer:
                     self.history["val"]["epoch"].append(epoch)
                     for k in self.names:
                         self.history["val"][k].append(val[k])
+                    self._record_figures(epoch, val)
                 last = epoch == self._last_epoch
                 weights = last or self._snapshot_due(SYNC_S)
-                yield self._progress(epoch, weights=weights, val_terms=val, done=last)
+                terms = {k: val[k] for k in self.names} if val else val
+                yield self._progress(epoch, weights=weights, val_terms=terms, done=last)
         except Exception as error:  # out of memory, data that fails to read, a failing loss term
             self._restore()
             yield self._progress(epoch, weights=True, error=self._failure(error))
@@ -292,28 +294,38 @@ class Trainer:
             self.history["train"][k].append(self._terms[k])
         return None
 
+    def _record_figures(self, epoch: int, val: dict[str, float]) -> None:
+        """The objective's extra validation figures (e.g. colour_psnr_db) go to
+        history["figures"], apart from the loss terms the curves plot."""
+        extra = {k: v for k, v in val.items() if k not in self.names}
+        if extra:
+            columns = self.history.setdefault("figures", {"step": [], "epoch": []})
+            columns["step"].append(self.step)
+            columns["epoch"].append(epoch)
+            for k, v in extra.items():
+                columns.setdefault(k, []).append(v)
+
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Mean of every term over the test split in eval mode ({} when it is empty);
-        denoising corrupts it with a fixed seed so epochs compare."""
+        """Mean of every term over the test split in eval mode ({} when it is empty), and
+        the objective's `psnr_errors` as `<name>_psnr_db`. The inputs come from the model's
+        `training_pair` with a fixed seed (denoising's corruption), so epochs compare."""
         model, device = self.model, self.device
         model.eval()
         x = self.dataset.test_x.to(device, torch.float32)
-        gen = None
-        if self.noise is not None:
-            gen = torch.Generator(device=device).manual_seed(self.train_config.seed + 1)
+        gen = torch.Generator(device=device).manual_seed(self.train_config.seed + 1)
         bs = max(self.train_config.batch_size, VAL_BATCH)
-        rows, sizes = [], []
+        rows, sizes, errors = [], [], {}
         for i in range(0, len(x), bs):
-            batch = x[i : i + bs]
-            if gen is None:
-                out = model(batch)
-            else:
-                out = model(corrupt(batch, self.noise, generator=gen), target=batch)
+            inputs, target = self.model.training_pair(x[i : i + bs], gen)
+            out = model(inputs, target=target)
             rows.append(torch.stack([out.loss, *(out.terms[k] for k in self.names[1:])]))
-            sizes.append(len(batch))
+            sizes.append(len(target))
+            for k, v in self.model.psnr_errors(target, out.recon).items():
+                errors[k] = errors.get(k, 0.0) + v.double().sum()
         if not rows:
             return {}
         values = torch.stack(rows).tolist()
         means = [sum(r[j] * s for r, s in zip(values, sizes)) / len(x) for j in range(len(rows[0]))]
-        return dict(zip(self.names, means))
+        figures = {f"{k}_psnr_db": psnr_db(float(v) / len(x)) for k, v in errors.items()}
+        return {**dict(zip(self.names, means)), **figures}

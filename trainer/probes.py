@@ -21,9 +21,10 @@ def device_of(model) -> torch.device:
 
 
 def reconstruct(model, x: torch.Tensor) -> torch.Tensor:
-    """decode(encode(x)) on the model's device (the VAE decodes its mean)."""
+    """decode(encode(inputs_for(x))) on the model's device (the VAE decodes its mean; a
+    colouriser sees the grey version of x)."""
     device = device_of(model)
-    return model.decode(model.encode(x.to(device)))
+    return model.decode(model.encode(model.inputs_for(x.to(device))))
 
 
 def encode_all(model, x: torch.Tensor) -> np.ndarray:

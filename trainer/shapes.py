@@ -1,4 +1,11 @@
-"""Procedural sprites with known factors: square, ellipse, heart, triangle."""
+"""Procedural sprites with known factors: square, ellipse, heart, triangle.
+
+`generate` gives grey sprites on black; `generate_colour` the same sprites in colour: each
+shape has its own colour, on a background whose hue runs from blue at the top to green at
+the bottom, the same for every image. Every sprite colour has one BT.601 luminance and
+the whole background another, so the grey version of a colour sprite is the grey sprite
+rescaled: its colours can be told only from what the shape is and where a pixel lies.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,16 @@ import math
 
 import torch
 
+from models.colour import from_ycbcr
+
 SHAPES = ("square", "ellipse", "heart", "triangle")
 FACTORS = ("shape", "scale", "rotation", "x", "y")
 SCALE = (0.3, 0.5)  # half-extent of a sprite, in units of half the image
 POSITION = 0.35  # centres lie in [-POSITION, POSITION] on both axes
 CHUNK = 1024  # images rasterised at once
+SPRITE_LUMA, BACKGROUND_LUMA = 0.7, 0.35  # BT.601 luminance of every sprite / background
+CHROMA = 0.16  # distance of each sprite colour from grey in the (Cb, Cr) plane
+SKY, GROUND = (0.16, -0.05), (-0.12, -0.10)  # background (Cb, Cr) offsets at top and bottom
 
 
 # Each shape is a signed distance (negative inside) in sprite-local units, first-order
@@ -95,3 +107,44 @@ def generate(n: int, seed: int = 0, size: int = 32) -> tuple[torch.Tensor, dict[
     """n sprites [n, 1, size, size] and their factors; the same seed gives the same images."""
     factors = sample_factors(n, seed)
     return render(factors, size), factors
+
+
+def _rgb(luma: torch.Tensor, cb: torch.Tensor, cr: torch.Tensor) -> torch.Tensor:
+    """RGB [N, 3, 1, 1] from luminance and chroma offsets (from grey) given per colour."""
+    view = (-1, 1, 1, 1)
+    return from_ycbcr(luma.view(view), (0.5 + cb).view(view), (0.5 + cr).view(view)).clamp(0, 1)
+
+
+def _sprite_colours() -> torch.Tensor:
+    """One RGB colour per shape [len(SHAPES), 3]: one luminance, hues a quarter turn apart."""
+    angles = torch.tensor([math.pi / 4 + k * math.pi / 2 for k in range(len(SHAPES))])
+    luma = torch.full_like(angles, SPRITE_LUMA)
+    return _rgb(luma, CHROMA * torch.cos(angles), CHROMA * torch.sin(angles)).view(-1, 3)
+
+
+def background(size: int = 32) -> torch.Tensor:
+    """The background [3, size, size]: one luminance, chroma from SKY (top) to GROUND (bottom)."""
+    t = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+    cb = SKY[0] + (GROUND[0] - SKY[0]) * t
+    cr = SKY[1] + (GROUND[1] - SKY[1]) * t
+    rows = _rgb(torch.full_like(t, BACKGROUND_LUMA), cb, cr).view(size, 3)
+    return rows.T.reshape(3, size, 1).expand(3, size, size).contiguous()
+
+
+SPRITE_COLOURS = _sprite_colours()
+
+
+def colour(grey: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
+    """Grey sprites [N, 1, H, W] (coverage in [0, 1]) in their shape's colours on the
+    background, [N, 3, H, W]."""
+    sprite = SPRITE_COLOURS[shape].view(-1, 3, 1, 1)
+    ground = background(grey.shape[-1])[None]
+    return ground + (sprite - ground) * grey
+
+
+def generate_colour(
+    n: int, seed: int = 0, size: int = 32
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """n colour sprites [n, 3, size, size] and their factors (the same ones `generate` draws)."""
+    grey, factors = generate(n, seed, size)
+    return colour(grey, factors["shape"]), factors

@@ -31,7 +31,9 @@ def test_defaults_are_the_documented_ones_and_valid():
 
 def test_registries_name_every_backbone_and_objective():
     assert list(BACKBONES) == ["linear", "mlp", "conv"]
-    assert list(OBJECTIVES) == ["ae", "denoising", "sparse_l1", "sparse_kl", "contractive", "vae"]
+    assert list(OBJECTIVES) == [
+        "ae", "denoising", "sparse_l1", "sparse_kl", "contractive", "vae", "colourise",
+    ]  # fmt: skip
     assert {o: term_names(o) for o in OBJECTIVES} == {
         "ae": ["recon"],
         "denoising": ["recon"],
@@ -39,6 +41,7 @@ def test_registries_name_every_backbone_and_objective():
         "sparse_kl": ["recon", "sparsity"],
         "contractive": ["recon", "contractive"],
         "vae": ["recon", "kl"],
+        "colourise": ["recon"],
     }
     with pytest.raises(ValueError, match="objective must be one of ae, denoising"):
         term_names("gan")

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from models import BACKBONES, OBJECTIVES, ModelConfig, build, term_names
-from models.corruption import corrupt
 
 PAIRS = [(b, o) for b in BACKBONES for o in OBJECTIVES]
 
@@ -13,11 +12,14 @@ def _batch(shape, n=16, seed=0):
     return torch.rand((n, *shape), generator=torch.Generator().manual_seed(seed))
 
 
-def _inputs(config, x):
-    """What the trainer feeds: denoising gets a corrupted x and the clean target."""
-    if config.objective == "denoising":
-        return corrupt(x, config.noise, torch.Generator().manual_seed(1)), x
-    return x, None
+def _inputs(model, x):
+    """What the trainer feeds: the model's training pair (denoising: corrupted x, clean target)."""
+    return model.training_pair(x, torch.Generator().manual_seed(1))
+
+
+def _channels(objective: str) -> int:
+    """Grey images where the objective takes them, else colour (colourise)."""
+    return min(OBJECTIVES[objective].channels)
 
 
 def _loss(model, x, target):
@@ -28,12 +30,13 @@ def _loss(model, x, target):
 @pytest.mark.parametrize(("backbone", "objective"), PAIRS)
 def test_pair_builds_reports_terms_keeps_shapes_and_trains(backbone, objective):
     torch.manual_seed(0)
-    config = ModelConfig(backbone, objective, input_shape=(1, 8, 8), code_size=3, hidden=[16, 8])
+    shape = (_channels(objective), 8, 8)
+    config = ModelConfig(backbone, objective, input_shape=shape, code_size=3, hidden=[16, 8])
     model = build(config)
-    assert model.code_size == 3 and model.input_shape == (1, 8, 8)
+    assert model.code_size == 3 and model.input_shape == shape
     assert model.config == config and model.config is not config
     x = _batch(config.input_shape)
-    x_in, target = _inputs(config, x)
+    x_in, target = _inputs(model, x)
 
     out = model(x_in, target)
     assert list(out.terms) == term_names(objective)
@@ -65,6 +68,8 @@ CONV_SHAPES = [(1, 8, 8), (3, 8, 8), (1, 28, 28), (3, 32, 32), (1, 9, 13)]
 @pytest.mark.parametrize("shape", CONV_SHAPES, ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("objective", list(OBJECTIVES))
 def test_conv_keeps_any_shape(shape, objective):
+    if shape[0] not in OBJECTIVES[objective].channels:
+        pytest.skip(f"{objective} does not take {shape[0]}-channel images")
     torch.manual_seed(0)
     model = build(ModelConfig("conv", objective, input_shape=shape, code_size=4, hidden=[8, 16]))
     x = _batch(shape, n=3)
@@ -103,7 +108,8 @@ def test_overcomplete_codes_are_allowed(backbone, objective):
 
 @pytest.mark.parametrize(("backbone", "objective"), PAIRS)
 def test_weights_load_into_a_model_built_from_the_same_config(backbone, objective):
-    config = ModelConfig(backbone, objective, input_shape=(1, 8, 8), hidden=[8])
+    shape = (_channels(objective), 8, 8)
+    config = ModelConfig(backbone, objective, input_shape=shape, hidden=[8])
     a, b = build(config), build(ModelConfig.from_dict(config.to_dict()))
     b.load_state_dict(a.state_dict())
     x = _batch(config.input_shape, n=4)
@@ -127,7 +133,8 @@ def test_bce_models_train_on_data_in_unit_range():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize(("backbone", "objective"), PAIRS)
 def test_pair_runs_on_cuda(backbone, objective):
-    config = ModelConfig(backbone, objective, input_shape=(1, 8, 8), code_size=3, hidden=[16])
+    shape = (_channels(objective), 8, 8)
+    config = ModelConfig(backbone, objective, input_shape=shape, code_size=3, hidden=[16])
     model = build(config).cuda()
     x = _batch(config.input_shape).cuda()
     out = model(x)

@@ -155,6 +155,8 @@ def test_eval_report_has_the_keys(digits, objective):
     report = analysis.eval_report(model, digits)
     keys = {"objective", "backbone", "code_size", "dataset", "test_mse", "pca_test_mse"}
     keys |= {"linear_probe_accuracy", "pca_probe_accuracy", "kmeans_ari", "anomaly_threshold_p99"}
+    keys |= {"rate_distortion", "png_bytes_per_image", "png_psnr_db"}
+    keys |= {"latent_roughness", "latent_holes"}
     extra = {"vae": {"test_neg_elbo"}, "denoising": {"noisy_psnr_db", "denoised_psnr_db"}}
     assert set(report) == keys | extra.get(objective, set())
     assert (report["objective"], report["backbone"], report["code_size"]) == (objective, "mlp", 8)

@@ -50,6 +50,21 @@ def test_train_then_eval_json_end_to_end(trained):
     assert report["code_size"] == 2 and report["dataset"] == "digits"
 
 
+RATE_KEYS = {"bits_per_dim", "bytes_per_image", "psnr_db", "pca_psnr_db", "jpeg_bytes",
+             "jpeg_psnr_db"}  # fmt: skip
+
+
+def test_eval_json_reports_rate_distortion_and_latent_regularity(trained):
+    report = json.loads(trained[2].stdout)
+    rows = report["rate_distortion"]
+    assert [r["bits_per_dim"] for r in rows] == [2, 3, 4, 5, 6, 8, 10, 12, 16]
+    assert all(set(r) >= RATE_KEYS and r["jpeg_bytes"] > 0 for r in rows)
+    assert rows[-1]["psnr_db"] > rows[0]["psnr_db"]
+    assert report["png_bytes_per_image"] > 0 and report["png_psnr_db"] > 40
+    assert report["latent_roughness"] > 0 and 0 <= report["latent_holes"] <= 1
+    assert "colour_psnr_db" not in report and "factor_table" not in report  # digits: neither
+
+
 def test_a_deep_code_size_2_autoencoder_beats_pca_on_digits(trained):
     report = json.loads(trained[2].stdout)
     assert report["test_mse"] < 0.85 * report["pca_test_mse"], report

@@ -8,6 +8,7 @@ import torch
 import torchvision.datasets
 from PIL import Image
 
+from models.colour import luminance
 from trainer import data, shapes
 from trainer.data import DatasetError
 
@@ -24,7 +25,9 @@ def _check_dataset(ds, shape, n_classes):
 
 
 def test_names_list_the_catalogue():
-    assert data.names() == ["digits", "shapes", "mnist", "fashion-mnist", "kmnist", "cifar10"]
+    assert data.names() == [
+        "digits", "shapes", "shapes-colour", "mnist", "fashion-mnist", "kmnist", "cifar10",
+    ]  # fmt: skip
 
 
 def test_digits_are_sklearn_digits_over_16_with_a_stratified_split():
@@ -81,6 +84,40 @@ def test_shapes_are_deterministic_for_a_seed():
     c, _ = shapes.generate(64, seed=4)
     assert torch.equal(a, b) and all(torch.equal(fa[k], fb[k]) for k in fa)
     assert not torch.equal(a, c)
+
+
+def test_colour_shapes_are_deterministic_for_a_seed():
+    a, fa = shapes.generate_colour(64, seed=3)
+    b, fb = shapes.generate_colour(64, seed=3)
+    c, _ = shapes.generate_colour(64, seed=4)
+    assert a.shape == (64, 3, 32, 32)
+    assert torch.equal(a, b) and all(torch.equal(fa[k], fb[k]) for k in fa)
+    assert not torch.equal(a, c)
+
+
+def test_colour_shapes_keep_the_factors_and_take_their_colours_from_the_shape():
+    grey, colour = data.load("shapes"), data.load("shapes-colour")
+    _check_dataset(colour, (3, 32, 32), 4)
+    assert colour.classes == grey.classes and torch.equal(colour.test_y, grey.test_y)
+    assert set(colour.factors) == set(grey.factors) == set(shapes.FACTORS)
+    assert all(torch.equal(colour.factors[k], grey.factors[k]) for k in shapes.FACTORS)
+    # The same sprites: the luminance is the grey sprite between two fixed levels.
+    luma = luminance(colour.test_x)
+    low, high = shapes.BACKGROUND_LUMA, shapes.SPRITE_LUMA
+    torch.testing.assert_close(luma, low + (high - low) * grey.test_x, atol=2e-3, rtol=0)
+    # Each shape has its own colour: the brightest pixel of every square has the same RGB.
+    brightest = colour.test_x.flatten(2).gather(
+        2, luma.flatten(2).argmax(2, keepdim=True).expand(-1, 3, -1)
+    )[..., 0]
+    covered = grey.test_x.flatten(1).max(1).values > 0.999
+    for k in range(4):
+        rows = brightest[(colour.test_y == k) & covered]
+        torch.testing.assert_close(rows, shapes.SPRITE_COLOURS[k].expand_as(rows))
+    assert len({tuple(c.tolist()) for c in shapes.SPRITE_COLOURS}) == 4
+    # The background is the same sky-to-ground gradient in every image.
+    corners = colour.test_x[:, :, [0, -1], 0]
+    torch.testing.assert_close(corners, corners[:1].expand_as(corners))
+    assert (corners[0, :, 0] - corners[0, :, 1]).abs().max() > 0.2
 
 
 def _write_idx(path, array):
