@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 
 from PySide6.QtCore import Qt, QTimer
@@ -31,15 +29,12 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 def run_app(checkpoint: str | None = None) -> int:
     """Show the main window on `checkpoint` (or the bundled default) and run the event loop."""
     app = make_app()
-    from explorer.training_control import wait_for_orphans
     from explorer.window import MainWindow  # after the QApplication exists
+    from trainer import runner
 
     window = MainWindow(checkpoint)
     window.show()
-    # torch's optimizer imports torch._dynamo at its first step (~0.8 s); do it once the
-    # window is on screen so the first Train click does not wait for it.
-    QTimer.singleShot(300, lambda: importlib.import_module("torch._dynamo"))
-    code = app.exec()
-    if not wait_for_orphans():  # a download that will not end: leave without a Qt abort
-        os._exit(code)
-    return code
+    # Training runs in child processes forked by a server that imports torch once: start it
+    # now, in its own process, so the first Train click does not wait for it.
+    QTimer.singleShot(0, runner.warm_up)
+    return app.exec()

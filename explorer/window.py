@@ -18,14 +18,14 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.checkpoints import DEFAULT_CHECKPOINT, FILTER, load_checkpoint
-from explorer.loss_plot import LossPanel
+from explorer.jobs import Job
 from explorer.menus import build_menus
 from explorer.panels import PANELS
-from explorer.panels.background import Background
 from explorer.recovery import RecoveryBanner, discard_recovery, recovery_path, write_recovery
 from explorer.session import Session
-from explorer.training_control import TrainingController, result_model, use_one_gui_thread
-from explorer.training_panel import TrainingPanel
+from explorer.training.controls import TrainingPanel
+from explorer.training.loss_plot import LossPanel
+from explorer.training.run import TrainingRun, use_one_gui_thread
 from models import ModelConfig, build
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError
@@ -47,7 +47,9 @@ class MainWindow(QMainWindow):
         self.training = TrainingPanel()
         self.form = self.training.form
         self.loss = LossPanel()
-        self.controller = TrainingController(self.session, self.training, self.loss, self)
+        self.run = TrainingRun(self.session, self)
+        self.training.follow(self.run)
+        self.loss.follow(self.run)
 
         self.banner = RecoveryBanner()
         self.tabs = QTabWidget(objectName="panelTabs", documentMode=True)
@@ -80,10 +82,11 @@ class MainWindow(QMainWindow):
         self.training.trainClicked.connect(self.start_training)
         self.training.pauseClicked.connect(self.toggle_pause)
         self.training.stopClicked.connect(self.stop_training)
-        self.controller.stateChanged.connect(self._update_status)
-        self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.controller.error.connect(self.show_error)
-        self.controller.replacing.connect(self._keep_unsaved)
+        self.run.stateChanged.connect(self._update_status)
+        self.run.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.run.failed.connect(self.show_error)
+        self.run.finished.connect(lambda result: result.error and self.show_error(result.error))
+        self.run.replacing.connect(self._keep_unsaved)
         self.form.device.currentIndexChanged.connect(self._update_status)
         self.banner.restoreClicked.connect(self._restore_recovery)
         self.banner.discardClicked.connect(self._discard_recovery)
@@ -108,16 +111,16 @@ class MainWindow(QMainWindow):
     def start_training(self) -> bool:
         """Train a new model from the form's settings in the background."""
         self.settings.setValue("form/config", self.form.to_json())
-        return self.controller.start(self.form.model_config(), self.form.train_config())
+        return self.run.start(self.form.model_config(), self.form.train_config())
 
     def stop_training(self) -> None:
-        self.controller.stop()
+        self.run.stop()
 
     def toggle_pause(self) -> None:
-        self.controller.toggle_pause()
+        self.run.toggle_pause()
 
     def is_training(self) -> bool:
-        return self.controller.is_training()
+        return self.run.is_training()
 
     def panel(self, name: str) -> QWidget:
         if name not in self._panels:
@@ -127,7 +130,8 @@ class MainWindow(QMainWindow):
     def open_checkpoint(self, path: str | Path) -> None:
         """Open a checkpoint; CheckpointError (current model kept) when it can't be read."""
         ckpt, model, dataset = load_checkpoint(path)
-        self._keep_unsaved(self.controller.shutdown())
+        self.run.shutdown()
+        self._keep_unsaved()
         path = Path(path)
         self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, path=path)
         if path.resolve() != DEFAULT_CHECKPOINT.resolve():
@@ -265,23 +269,16 @@ class MainWindow(QMainWindow):
         labels["model"].setText(
             f"Model: {c.backbone} {c.objective}, code {c.code_size}" if c else ""
         )
-        labels["state"].setText(self.training.state.capitalize())
+        labels["state"].setText(self.run.state.capitalize())
         name = Path(s.path).name if s.path else "unsaved model"
         self.setWindowTitle(f"{name}[*] \u2014 Latent Explorer")
         self.setWindowModified(s.dirty)
 
-    def _keep_unsaved(self, result=None, offer: bool = True) -> bool:
-        """Before the session model is replaced: write an unsaved model (or a run's `result`)
-        to the recovery file and offer it back on the banner; True when one was kept."""
+    def _keep_unsaved(self, offer: bool = True) -> bool:
+        """Before the session model is replaced: write an unsaved model to the recovery file
+        and offer it back on the banner; True when one was kept."""
         s = self.session
-        if result is not None:
-            written = write_recovery(
-                result_model(result),
-                train_config=result.train_config,
-                dataset=result.dataset.name,
-                history=result.history,
-            )
-        elif s.dirty and s.model is not None:
+        if s.dirty and s.model is not None:
             dataset = s.dataset.name if s.dataset is not None else "digits"
             written = write_recovery(
                 s.model, train_config=s.train_config, dataset=dataset, history=s.history
@@ -312,8 +309,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Stop training (bounded wait), keep an unsaved model in the recovery file, no question."""
-        for job in self.findChildren(Background):  # analysis jobs stop at their next report
+        for job in self.findChildren(Job):  # background jobs stop at their next report
             job.invalidate()
-        self._keep_unsaved(self.controller.shutdown(), offer=False)
+        self.run.shutdown()  # bounded; the newest weights it sent are in the session
+        self._keep_unsaved(offer=False)
         self._save_settings()
         event.accept()
