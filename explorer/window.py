@@ -22,10 +22,10 @@ from explorer.jobs import Job
 from explorer.menus import build_menus
 from explorer.panels import PANELS
 from explorer.recovery import RecoveryBanner, discard_recovery, recovery_path, write_recovery
-from explorer.session import Session
+from explorer.session import Session, use_one_gui_thread
 from explorer.training.controls import TrainingPanel
 from explorer.training.loss_plot import LossPanel
-from explorer.training.run import TrainingRun, use_one_gui_thread
+from explorer.training.run import TrainingRun
 from models import ModelConfig, build
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError

@@ -20,11 +20,11 @@ import os
 import threading
 from dataclasses import dataclass
 
-import torch
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from explorer.jobs import Job
-from models import ModelConfig, build
+from explorer.session import model_from
+from models import ModelConfig
 from trainer import runner
 from trainer.config import TrainConfig
 from trainer.data import load
@@ -237,7 +237,7 @@ class TrainingRun(QObject):
             dataset = data
             if dataset is None or dataset.name != ready.dataset or dataset.shape != mc.input_shape:
                 dataset = load(tc.dataset)
-            return dataset, display_model(mc, state)
+            return dataset, model_from(mc, state)
 
         self._prepare.run(prepare, self._prepared, self._prepare_failed)
 
@@ -356,20 +356,3 @@ class TrainingRun(QObject):
     def _set_state(self, state: str, text: str = "") -> None:
         self.state = state
         self.stateChanged.emit(state, text)
-
-
-def display_model(config: ModelConfig, state: dict | None):
-    """An eval-mode CPU model for the panels: `state` loaded without random init (meta
-    device), or a freshly built one when there are no weights yet."""
-    if state is None:
-        return build(config).eval()
-    with torch.device("meta"):
-        model = build(config)
-    model.load_state_dict(state, assign=True)
-    return model.eval()
-
-
-def use_one_gui_thread() -> None:
-    """Run the GUI process's torch work (panels' encodes and decodes) on one thread: training
-    has its own process and cores."""
-    torch.set_num_threads(1)
