@@ -32,7 +32,7 @@ def run_app(checkpoint: str | None = None) -> int:
     from explorer.window import MainWindow  # after the QApplication exists
     from trainer import runner
 
-    window = MainWindow(checkpoint)
+    window = MainWindow(checkpoint, open_later=True)  # on screen first, the model a moment later
     window.show()
     # Training runs in child processes forked by a server that imports torch once: start it
     # now, in its own process, so the first Train click does not wait for it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -37,7 +37,9 @@ from trainer.paths import home
 class MainWindow(QMainWindow):
     """Latent Explorer's window; opens `checkpoint` or the bundled default."""
 
-    def __init__(self, checkpoint: str | Path | None = None) -> None:
+    def __init__(self, checkpoint: str | Path | None = None, *, open_later: bool = False) -> None:
+        """`open_later`: open the checkpoint once the event loop runs, so the window shows
+        first (what `run_app` does); the panels say they are loading meanwhile."""
         super().__init__()
         use_one_gui_thread()  # panels' torch work stays off the cores a run trains on
         pg.setConfigOptions(antialias=True, background="w", foreground="#333")
@@ -53,11 +55,13 @@ class MainWindow(QMainWindow):
 
         self.banner = RecoveryBanner()
         self.tabs = QTabWidget(objectName="panelTabs", documentMode=True)
-        self._panels: dict[str, QWidget] = {}
-        for name, title, cls in PANELS:
-            self._panels[name] = cls(self.session)
-            self.tabs.addTab(self._panels[name], title)
-        if not PANELS:
+        self._panels: dict[str, QWidget] = {}  # built when first shown or asked for
+        for _name, title, _cls in PANELS:
+            self.tabs.addTab(QWidget(), title)  # a placeholder until the panel is built
+        self.tabs.currentChanged.connect(lambda index: index >= 0 and self._build_tab(index))
+        if PANELS:
+            self._build_tab(0)
+        else:
             empty = QLabel("No explorer panels are installed.", alignment=Qt.AlignCenter)
             self.tabs.addTab(empty, "Explorer")
         central = QWidget()
@@ -95,8 +99,12 @@ class MainWindow(QMainWindow):
         self.resize(1360, 860)
         self.resizeDocks([self.docks[0]], [330], Qt.Horizontal)
         self.resizeDocks([self.docks[1]], [240], Qt.Vertical)
-        self._open_initial(checkpoint)
         self._restore_settings()
+        if open_later:
+            self.statusBar().showMessage("Loading the model...")
+            QTimer.singleShot(0, lambda: self._open_initial(checkpoint))
+        else:
+            self._open_initial(checkpoint)
         if recovery_path().exists():
             self.banner.offer(recovery_path())
 
@@ -123,9 +131,28 @@ class MainWindow(QMainWindow):
         return self.run.is_training()
 
     def panel(self, name: str) -> QWidget:
+        names = [n for n, _, _ in PANELS]
+        if name not in names:
+            raise KeyError(f"no panel {name!r}: the panels are {', '.join(names)}.")
         if name not in self._panels:
-            raise KeyError(f"no panel {name!r}: the panels are {', '.join(self._panels)}.")
+            self._build_tab(names.index(name))
         return self._panels[name]
+
+    def _build_tab(self, index: int) -> None:
+        """Build the panel of tab `index` in place of its placeholder (panels are built when
+        first shown or asked for: building all eight took half the window's start-up)."""
+        name, title, cls = PANELS[index]
+        if name in self._panels:
+            return
+        panel = self._panels[name] = cls(self.session)
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        placeholder = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, panel, title)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
 
     def open_checkpoint(self, path: str | Path) -> None:
         """Open a checkpoint; CheckpointError (current model kept) when it can't be read."""
@@ -214,6 +241,11 @@ class MainWindow(QMainWindow):
 
     # -- internals -------------------------------------------------------------------------
     def _open_initial(self, path) -> None:
+        self._open_first(path)
+        if not self._form_restored:  # no saved settings: start from the model's
+            self.form.set_configs(self.session.config, self.session.train_config)
+
+    def _open_first(self, path) -> None:
         if path is not None:
             try:
                 self.open_checkpoint(path)
@@ -233,8 +265,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(s.value("window/geometry"))
             self.restoreState(s.value("window/state"))
         text = s.value("form/config")
-        if not (text and self.form.from_json(text)):
-            self.form.set_configs(self.session.config, self.session.train_config)
+        self._form_restored = bool(text and self.form.from_json(text))
         self.loss.log_check.setChecked(s.value("plot/log", True, type=bool))
 
     def _save_settings(self) -> None:

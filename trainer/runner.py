@@ -1,25 +1,21 @@
 """A training run in its own process: `start()` returns a `Run` the app polls, never waits on.
 
-The child loads the dataset, builds the model, drives `Trainer.run()` and sends what the
-app needs over a pipe as plain data: `Ready` once (the model's input shape and where its
-weights are), `Update`s (the newest Progress without weights, the history rows the trainer
-appended since the last one, the newest weights version) at most every SEND_S and at every
-pause, error and end, then `Done` or `Failed`. Weights go through `SharedWeights` about
-every PUBLISH_S and at the end. Pause, resume and stop cross a second pipe; a child whose
-app went away stops. The child lowers its priority (os.nice) and trains on `threads` torch
-threads; it imports no Qt.
+The child (`trainer.child.main`) loads the dataset, builds the model, drives `Trainer.run()`
+and reports `Ready`, `Update`s and `Done` or `Failed` over a pipe; weights come through
+shared memory (`trainer.shared_weights`), and pause, resume and stop go back over a second
+pipe. `Run.poll()` and `Run.read_weights()` never wait; a child that dies is one sentence
+(`Run.death_sentence()`), and `Run.close()` ends a child in bounded time (stop, terminate,
+kill) and frees its pipes and memory.
 
 Children are started by the fork server where there is one (Linux, macOS): it imports
 torch once, then forks each child in milliseconds from a process that never ran Qt or a
 thread. Elsewhere (Windows) they are spawned. Either way a child is a fresh process whose
-crash can't touch the app; `Run` turns its death into one sentence.
+crash can't touch the app.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import multiprocessing
 import os
 import secrets
@@ -27,55 +23,20 @@ import signal
 import sys
 import threading
 import time
-import traceback
-from dataclasses import dataclass, field
 
 from models import ModelConfig
+from trainer.child import Done, Failed, Ready, Update, history_digest, main
 from trainer.config import TrainConfig
-from trainer.loop import Progress, empty_history
-from trainer.shared_weights import SharedWeights, digest, layout_of, unlink_name
+from trainer.loop import empty_history
+from trainer.shared_weights import SharedWeights, unlink_name
 
-SEND_S = 0.05  # at most one Update per this many seconds between pauses, epochs' ends and errors
-PUBLISH_S = 0.25  # weights are published about this often
-NICE = 10  # the child's priority below the app's
+__all__ = ["Done", "Failed", "Ready", "Run", "Update", "history_digest", "start"]
+
 METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 DEFAULT_LOAD = "trainer.data:load"
 # What the fork server imports once for every child: torch, our training code, and
 # torch._dynamo (~900 modules), which the optimiser's first step would import otherwise.
 PRELOAD = ["trainer.runner", "torch._dynamo"]
-
-
-@dataclass
-class Ready:
-    input_shape: tuple[int, int, int]  # the dataset's, which the model was built for
-    dataset: str
-    names: list[str]  # the loss terms the history records ("loss" first)
-    layout: list  # where each weight tensor lies in the shared block
-    threads: int
-
-
-@dataclass
-class Update:
-    progress: Progress  # weights is None: they come through shared memory
-    rows: dict  # {"train": {column: [values]}, "val": {...}}: what the trainer's history gained
-    version: int  # the newest weights version published so far
-    paused: bool = False  # the child is waiting in a pause (this was its last Update before it)
-
-
-@dataclass
-class Done:
-    began: bool  # False: stopped before the first step
-    stopped: bool = False
-    error: str | None = None  # divergence, bad data, out of memory ... (one sentence)
-    version: int = 0  # the final weights' version
-    digest: str = ""  # of the final weights, to check the copy that arrived
-    rows: dict = field(default_factory=dict)  # {"train": n, "val": n}: the history's length
-    history_digest: str = ""  # of the trainer's history, to check the one rebuilt from rows
-
-
-@dataclass
-class Failed:
-    text: str  # one sentence: the run could not start, or crashed in its process
 
 
 def default_threads() -> int:
@@ -122,7 +83,6 @@ def start(
     while it first imports torch: call it off the GUI thread). `load` names a function
     "module:name" that the child calls with the dataset name (tests pass failing datasets).
     `hold`: after Ready the child waits for `Run.go()` (the app shows the model first)."""
-    ctx = context()
     job = {
         "model": model_config.to_dict(),
         "train": train_config.to_dict(),
@@ -132,17 +92,22 @@ def start(
         "shm": f"le_{secrets.token_hex(6)}",
         "env": dict(os.environ),  # a fork server's children would get its own, older copy
     }
+    ctx = context()
     messages, child_end = ctx.Pipe(duplex=False)
     control_end, control = ctx.Pipe(duplex=False)
     locks = (ctx.Lock(), ctx.Lock())
-    process = ctx.Process(
-        target=_child, args=(job, child_end, control_end, locks), name="le-training", daemon=True
-    )
-    with _main_left_out():
-        process.start()
+    process = launch(main, job, child_end, control_end, locks)
     child_end.close()
     control_end.close()
     return Run(process, messages, control, locks, job)
+
+
+def launch(target, *args):
+    """Start `target(*args)` in a fresh child as runs are started (a started Process)."""
+    process = context().Process(target=target, args=args, name="le-training", daemon=True)
+    with _main_left_out():
+        process.start()
+    return process
 
 
 _MAIN_LOCK = threading.Lock()
@@ -356,155 +321,3 @@ class Run:
         for split, columns in rows.items():
             for key, values in columns.items():
                 self.history.setdefault(split, {}).setdefault(key, []).extend(values)
-
-
-def _child(job: dict, conn, control, locks) -> None:
-    """The child process: train, report, exit without the interpreter's slow teardown."""
-    code = 0
-    try:
-        _train(job, conn, control, locks)
-    except Exception as error:  # anything unexpected: one sentence, the details on stderr
-        traceback.print_exc()
-        text = str(error).strip().splitlines()[0].rstrip(".") if str(error).strip() else ""
-        _send(conn, Failed(f"Training failed in its process ({type(error).__name__}: {text})."))
-        code = 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        conn.close()
-        os._exit(code)
-
-
-def _send(conn, message) -> None:
-    try:
-        conn.send(message)
-    except (BrokenPipeError, OSError):  # the app went away: nothing to report to
-        os._exit(0)
-
-
-def _train(job: dict, conn, control, locks) -> None:
-    import importlib
-
-    import torch
-
-    from trainer.data import DatasetError
-    from trainer.loop import Trainer
-
-    os.environ.clear()
-    os.environ.update(job["env"])
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the app's to handle
-    if hasattr(os, "nice"):
-        os.nice(NICE)
-    torch.set_num_threads(job["threads"])
-    gate = _Gate(job["hold"])
-    threading.Thread(target=gate.listen, args=(control,), daemon=True).start()
-    module, name = job["load"].split(":")
-    tc = TrainConfig.from_dict(job["train"])
-    try:
-        dataset = getattr(importlib.import_module(module), name)(tc.dataset)
-        mc = ModelConfig.from_dict(job["model"])  # after the loader: it may register objectives
-        mc.input_shape = tuple(dataset.shape)
-        trainer = Trainer(mc, tc, dataset)
-    except (DatasetError, ValueError) as error:
-        _send(conn, Failed(str(error)))
-        return
-    state = trainer.model.state_dict()
-    layout = layout_of(state)
-    weights = SharedWeights(job["shm"], layout, locks, create=True)
-    weights.publish(state)
-    _send(conn, Ready(tuple(dataset.shape), dataset.name, trainer.names, layout, job["threads"]))
-    if not gate.attach(trainer):
-        _send(conn, Done(began=False, version=weights.version, digest=digest(state)))
-        return
-    sent = {split: 0 for split in trainer.history}
-    last_send = last_publish = time.perf_counter()
-    last = None
-    for last in trainer.run():
-        now = time.perf_counter()
-        final = last.done or last.stopped or last.error is not None
-        paused = trainer.paused and not final
-        if final or paused or now - last_publish >= PUBLISH_S:
-            weights.publish(trainer.model.state_dict())
-            last_publish = now
-        if final or paused or last.val_terms is not None or now - last_send >= SEND_S:
-            last.weights = None
-            rows = _new_rows(trainer.history, sent)
-            _send(conn, Update(last, rows, weights.version, paused))
-            last_send = now
-    final_state = trainer.model.state_dict()
-    _send(
-        conn,
-        Done(
-            began=True,
-            stopped=bool(last and last.stopped),
-            error=last.error if last else None,
-            version=weights.version,
-            digest=digest(final_state),
-            rows={split: len(trainer.history[split]["step"]) for split in trainer.history},
-            history_digest=history_digest(trainer.history),
-        ),
-    )
-    weights.close()
-
-
-def history_digest(history: dict) -> str:
-    """sha256 of a history's JSON: equal digests mean equal histories."""
-    text = json.dumps(history, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _new_rows(history: dict, sent: dict) -> dict:
-    """The rows each split gained since `sent` (updated): every column cut the same way."""
-    rows = {}
-    for split, columns in history.items():
-        n = len(columns["step"])
-        if n > sent[split]:
-            rows[split] = {key: values[sent[split] : n] for key, values in columns.items()}
-            sent[split] = n
-    return rows
-
-
-class _Gate:
-    """The child's end of the control pipe: pause, resume, stop; the app gone means stop."""
-
-    def __init__(self, hold: bool) -> None:
-        self._lock = threading.Lock()
-        self._trainer = None
-        self._paused = self._stopped = False
-        self._go = threading.Event()
-        if not hold:
-            self._go.set()
-
-    def listen(self, control) -> None:
-        while True:
-            try:
-                command = control.recv()
-            except (EOFError, OSError):
-                command = "stop"
-            with self._lock:
-                if command != "go":
-                    self._paused = command == "pause" or (self._paused and command != "resume")
-                self._stopped |= command == "stop"
-                if self._trainer is not None:
-                    self._apply(self._trainer)
-            if command in ("go", "stop"):
-                self._go.set()
-            if command == "stop":
-                return
-
-    def attach(self, trainer) -> bool:
-        """Wait for the go (when held), hand the trainer what arrived so far; False when a
-        stop came before training."""
-        self._go.wait()
-        with self._lock:
-            self._trainer = trainer
-            self._apply(trainer)
-            return not self._stopped
-
-    def _apply(self, trainer) -> None:
-        if self._stopped:
-            trainer.stop()
-        elif self._paused:
-            trainer.pause()
-        else:
-            trainer.resume()

@@ -12,6 +12,8 @@ class per event-loop turn, and `mapRefreshed` says when they all have.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
@@ -38,6 +40,8 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
 HOVER_PX = 7  # a dot within this many pixels of the cursor counts as hovered or clicked
 COALESCE_MS = 50  # refresh requests within this time are served by one refresh
+PIECE_POINTS = 20_000  # dots moved per event-loop turn when a refresh places them
+REFIT_S = 2.0  # while training, the view follows the dots at most this often
 CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache  # moving the point only blits these
 
 
@@ -67,6 +71,8 @@ class LatentPanel(QWidget):
         self._stale: set[str] = set()
         self._scatters: list[tuple[pg.ScatterPlotItem, np.ndarray]] = []  # (item, its dots)
         self._codes_version = 0  # the session version the codes were encoded with
+        self._fitted = 0.0  # when the view was last fitted to the dots
+        self._follow = True  # refits follow the dots until the person pans or zooms
         self._pieces: list[tuple[pg.ScatterPlotItem, np.ndarray]] = []  # dots still to move
         self._job = Job(self)  # encoding, axes and grid, one at a time
         self._replica = work.Replica()
@@ -123,9 +129,9 @@ class LatentPanel(QWidget):
     def _build(self) -> None:
         self.plot = pg.PlotWidget()
         self.plot.setMinimumSize(360, 320)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        # No grid: its lines span the map and made each re-ranged repaint cost 40 ms, not 10.
         for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).setCacheMode(CACHED)  # the grid lines span the whole map
+            self.plot.getAxis(axis).setCacheMode(CACHED)
         self.vb = self.plot.getViewBox()
         self.legend = self.plot.addLegend(
             offset=(-6, 6), labelTextSize="8pt", labelTextColor="w", colCount=2
@@ -146,10 +152,11 @@ class LatentPanel(QWidget):
         self.target.sigPositionChangeFinished.connect(lambda _: self._request())
         self.vb.sigRangeChanged.connect(lambda *_: self._request("grid"))
         self.vb.sigResized.connect(lambda *_: self._request("grid"))
+        self.vb.sigRangeChangedManually.connect(lambda *_: setattr(self, "_follow", False))
         self.plot.scene().sigMouseMoved.connect(self._hover)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
-        self.info = QLabel(wordWrap=True)
+        self.info = QLabel("Loading the model…", wordWrap=True)
         self.view = ImageView(min_side=200)
         self.coords = QLabel(wordWrap=True)
         self.coords.setFixedHeight(30)
@@ -200,7 +207,7 @@ class LatentPanel(QWidget):
         size = self.session.model.code_size
         self._timer.stop()
         self._job.invalidate()
-        self._stale, self._pieces = {"codes"}, []
+        self._stale, self._pieces, self._follow = {"codes"}, [], True
         self._codes = self._xy = self._clusters = self._components = None
         self._ids, self._hovered = self.session.dataset.test_y.numpy(), -1
         for spin, value in ((self.dim_x, 1), (self.dim_y, 2)):
@@ -379,8 +386,7 @@ class LatentPanel(QWidget):
             self._draw_scatter()
             self._set_hold(self._hold, "the mean code")
             self._show(self._hold.copy(), self._to_map(self._hold))
-            self.vb.enableAutoRange()
-            self.vb.updateAutoRange()
+            self._fit_view()
             self.mapRefreshed.emit()
         else:
             self._show(self._z, self._to_map(self._z))
@@ -388,14 +394,40 @@ class LatentPanel(QWidget):
             self._place_piece()
 
     def _place_piece(self) -> None:
-        """Move one class's dots to their new places; the rest on the next turns."""
-        if self._pieces:
+        """Move dots to their new places, about PIECE_POINTS per event-loop turn (a class at
+        least): each turn repaints the map once, so small maps take one turn."""
+        moved = 0
+        while self._pieces and moved < PIECE_POINTS:
             item, m = self._pieces.pop(0)
             item.setData(x=self._xy[m, 0], y=self._xy[m, 1])
+            moved += int(m.sum())
         if self._pieces:
             self._piece_timer.start()
         else:
+            self._follow_dots()
             self.mapRefreshed.emit()
+
+    def _fit_view(self) -> None:
+        """Show all the dots (and the point), then hold the range: auto-ranging at every
+        refresh repainted the axes each time."""
+        self.vb.enableAutoRange()
+        self.vb.updateAutoRange()
+        self.vb.disableAutoRange()
+        self._fitted = time.monotonic()
+
+    def _follow_dots(self) -> None:
+        """After a refresh: refit when dots left the view or fill under a tenth of it, at most
+        every REFIT_S."""
+        if not self._follow or self._xy is None or not len(self._xy):
+            return
+        if time.monotonic() - self._fitted < REFIT_S:
+            return
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        lo, hi = self._xy.min(0), self._xy.max(0)
+        outside = lo[0] < x0 or lo[1] < y0 or hi[0] > x1 or hi[1] > y1
+        area = max((x1 - x0) * (y1 - y0), 1e-12)
+        if outside or (hi[0] - lo[0]) * (hi[1] - lo[1]) < 0.1 * area:
+            self._fit_view()
 
     def _ensure_codes(self) -> None:
         """A new model's map is needed now (a caller asks for it before the job is done):
@@ -433,8 +465,7 @@ class LatentPanel(QWidget):
         self._set_axes(self._project())
         self._draw_scatter()
         self._show(self._z, self._to_map(self._z))
-        self.vb.enableAutoRange()
-        self.vb.updateAutoRange()
+        self._fit_view()
 
     def _hold_mean(self) -> None:
         self._ensure_codes()

@@ -46,6 +46,7 @@ class RunResult:
     stopped: bool = False
     error: str | None = None  # divergence, bad data, out of memory ... one sentence
     history: dict | None = None
+    seconds: float = 0.0  # from the first step to the end, timed in the training process
 
 
 class TrainingRun(QObject):
@@ -312,7 +313,9 @@ class TrainingRun(QObject):
             self.message.emit(text + ".")
             history = self.history if ours else None
             self.finished.emit(
-                RunResult(mc, tc, self.step, outcome.stopped, outcome.error, history)
+                RunResult(
+                    mc, tc, self.step, outcome.stopped, outcome.error, history, outcome.seconds
+                )
             )
         elif isinstance(outcome, runner.Done):
             self._end_idle("Stopped before training began")
