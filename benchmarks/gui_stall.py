@@ -70,9 +70,9 @@ def main() -> None:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)  # what runs use (default_threads)
     threads = runner.default_threads()
     if args.no_panels:
-        from explorer.panels import PANELS
+        from explorer.panels import PANELS as ALL
 
-        PANELS.clear()
+        ALL.clear()
 
     class Ticks:
         """One 5 ms GUI-thread timer; each tick's lateness (ms) goes to `into`."""
@@ -108,6 +108,10 @@ def main() -> None:
     window = MainWindow()
     window.resize(1360, 860)
     window.show()
+    from explorer.panels import PANELS
+
+    for name, _title, _cls in PANELS:  # every panel built (the window builds them when shown)
+        window.panel(name)
     if args.tab in window._panels:
         window.tabs.setCurrentWidget(window.panel(args.tab))
     app.processEvents()

@@ -40,7 +40,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
 HOVER_PX = 7  # a dot within this many pixels of the cursor counts as hovered or clicked
 COALESCE_MS = 50  # refresh requests within this time are served by one refresh
-PIECE_POINTS = 20_000  # dots moved per event-loop turn when a refresh places them
+PIECE_POINTS = 5_000  # dots moved per event-loop turn when a refresh places them
 REFIT_S = 2.0  # while training, the view follows the dots at most this often
 CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache  # moving the point only blits these
 
@@ -391,7 +391,7 @@ class LatentPanel(QWidget):
         else:
             self._show(self._z, self._to_map(self._z))
             self._pieces = list(self._scatters)
-            self._place_piece()
+            self._piece_timer.start()  # the dots on the next turns: this one has done enough
 
     def _place_piece(self) -> None:
         """Move dots to their new places, about PIECE_POINTS per event-loop turn (a class at
