@@ -21,7 +21,13 @@ from explorer.checkpoints import DEFAULT_CHECKPOINT, FILTER, load_checkpoint
 from explorer.jobs import Job
 from explorer.menus import build_menus
 from explorer.panels import PANELS
-from explorer.recovery import RecoveryBanner, discard_recovery, recovery_path, write_recovery
+from explorer.recovery import (
+    RecoveryBanner,
+    RecoveryWriter,
+    discard_recovery,
+    recovery_path,
+    write_recovery,
+)
 from explorer.session import Session, use_one_gui_thread
 from explorer.training.controls import TrainingPanel
 from explorer.training.loss_plot import LossPanel
@@ -90,7 +96,9 @@ class MainWindow(QMainWindow):
         self.run.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.run.failed.connect(self.show_error)
         self.run.finished.connect(lambda result: result.error and self.show_error(result.error))
-        self.run.replacing.connect(self._keep_unsaved)
+        self.recovery = RecoveryWriter(self)
+        self.recovery.written.connect(lambda path: path is not None and self.banner.offer(path))
+        self.run.replacing.connect(lambda: self._keep_unsaved(background=True))
         self.form.device.currentIndexChanged.connect(self._update_status)
         self.banner.restoreClicked.connect(self._restore_recovery)
         self.banner.discardClicked.connect(self._discard_recovery)
@@ -305,17 +313,20 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}[*] \u2014 Latent Explorer")
         self.setWindowModified(s.dirty)
 
-    def _keep_unsaved(self, offer: bool = True) -> bool:
+    def _keep_unsaved(self, offer: bool = True, background: bool = False) -> bool:
         """Before the session model is replaced: write an unsaved model to the recovery file
-        and offer it back on the banner; True when one was kept."""
+        and offer it back on the banner; True when one was kept (background: it is being
+        written, off the GUI thread, and offered once it is)."""
         s = self.session
-        if s.dirty and s.model is not None:
-            dataset = s.dataset.name if s.dataset is not None else "digits"
-            written = write_recovery(
-                s.model, train_config=s.train_config, dataset=dataset, history=s.history
-            )
-        else:
+        self.recovery.wait()
+        if not (s.dirty and s.model is not None):
             return False
+        dataset = s.dataset.name if s.dataset is not None else "digits"
+        kept = {"train_config": s.train_config, "dataset": dataset, "history": s.history}
+        if background:  # a new run: the model object is replaced, never changed, from here
+            self.recovery.write(s.model, **kept)
+            return True
+        written = write_recovery(s.model, **kept)
         if written is not None and offer:
             self.banner.offer(written)
         return written is not None
@@ -323,6 +334,7 @@ class MainWindow(QMainWindow):
     def _restore_recovery(self) -> None:
         if self.is_training():
             return
+        self.recovery.wait()
         try:
             ckpt, model, dataset = load_checkpoint(recovery_path())
         except CheckpointError as error:
@@ -335,6 +347,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Restored the unsaved model: save it with Ctrl+S.", 8000)
 
     def _discard_recovery(self) -> None:
+        self.recovery.wait()
         discard_recovery()
         self.banner.hide()
 

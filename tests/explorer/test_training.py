@@ -214,8 +214,9 @@ def test_a_new_run_keeps_the_previous_unsaved_model(qtbot):
     first = _state(window.session.model)
     _choose(window, backbone="mlp", epochs=500)
     window.start_training()
-    qtbot.waitUntil(lambda: window.training.state == TRAINING, timeout=LONG)  # model swapped
-    assert recovery_path().exists() and window.banner.isVisible()
+    qtbot.waitUntil(lambda: window.run.state == TRAINING, timeout=LONG)  # model swapped
+    qtbot.waitUntil(window.banner.isVisible, timeout=LONG)  # written off the GUI thread
+    assert recovery_path().exists()
     assert not window.banner.restore_button.isEnabled()  # no restore while a run trains
     window.stop_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
