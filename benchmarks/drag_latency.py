@@ -17,6 +17,7 @@ on one thread, as the window sets it (`use_one_gui_thread`).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -125,6 +126,7 @@ def main() -> None:
     panel.show()
     for _ in range(20):
         app.processEvents()
+    gc.freeze()  # as run_app does (explorer.app.freeze_heap)
 
     xy = panel.positions()
     lo, hi = np.percentile(xy, 2, axis=0), np.percentile(xy, 98, axis=0)

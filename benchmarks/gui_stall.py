@@ -53,7 +53,7 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from train_throughput import bare_child  # same folder
 
-    from explorer.app import make_app
+    from explorer.app import freeze_heap, make_app
     from trainer import runner
     from trainer.child import NICE
 
@@ -116,6 +116,7 @@ def main() -> None:
         window.tabs.setCurrentWidget(window.panel(args.tab))
     app.processEvents()
     runner.warm_up()  # as run_app does once the window shows
+    freeze_heap()
 
     form = window.form
     form.set_dataset(args.dataset)

@@ -11,6 +11,7 @@ given, stops when the app's end of the control pipe closes, and imports no Qt.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib
 import json
@@ -114,6 +115,7 @@ def _train(job: dict, conn, control, locks) -> None:
     except (DatasetError, ValueError) as error:
         _send(conn, Failed(str(error)))
         return
+    gc.freeze()  # what exists now lives until the end: full collections need not scan it
     state = trainer.model.state_dict()
     layout = layout_of(state)
     weights = SharedWeights(job["shm"], layout, locks, create=True)
