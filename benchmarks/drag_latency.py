@@ -4,12 +4,12 @@ Prints one JSON object. A 28x28 conv VAE (code size 2, a few Adam steps) on a sy
 10-class 28x28 dataset (no download) is shown in a real LatentPanel offscreen, with its
 10 000 test codes on the map. Each move calls `move_point` (what a mouse drag calls) and then
 processes events until the decoded image and the moved target are repainted; p50/p99/max are
-over all moves (wall clock; the CPU time of the GUI thread is reported beside it); the same
-path is then dragged again while a thread trains another copy of the model (`training_*`,
-as when a person drags during training; not part of the budget). The bare
-decoder forward for one code is timed in the same run, with torch's default thread count and
-with one thread. The GUI thread runs torch on one thread, as the window sets it
-(`use_one_gui_thread`); the training thread uses the default count, as the app's worker does.
+over all moves (wall clock; the CPU time of the GUI thread is reported beside it). The same
+path is then dragged while the panel's session trains through a real `TrainingRun` (a child
+process, as the Train button starts it): `training_*`, with the weights versions that arrived
+and the map refreshes during the drag. The bare decoder forward for one code is timed in the
+same run, with torch's default thread count and with one thread. The GUI process runs torch
+on one thread, as the window sets it (`use_one_gui_thread`).
 
     python benchmarks/drag_latency.py [--moves 1000] [--steps 30]
 """
@@ -17,11 +17,11 @@ with one thread. The GUI thread runs torch on one thread, as the window sets it
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -31,48 +31,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from synthetic import synthetic_digits  # noqa: E402  (same folder)
 
 from explorer.panels.latent import LatentPanel  # noqa: E402
-from explorer.session import Session  # noqa: E402
-from explorer.training_control import use_one_gui_thread  # noqa: E402
+from explorer.session import Session, use_one_gui_thread  # noqa: E402
+from explorer.training.run import TRAINING, TrainingRun  # noqa: E402
 from models import ModelConfig, build  # noqa: E402
+from trainer import runner  # noqa: E402
+from trainer.config import TrainConfig  # noqa: E402
 from trainer.data import Dataset  # noqa: E402
-from trainer.worker import DEFAULT_THREADS  # noqa: E402
+
+DEFAULT_THREADS = torch.get_num_threads()
+CONFIG = dict(backbone="conv", objective="vae", input_shape=(1, 28, 28), code_size=2,
+              hidden=[32, 64], loss="bce")  # fmt: skip
 
 BUDGET_P99_MS = 8.0
 
 
-def synthetic_digits(n_train: int = 4000, n_test: int = 10_000, seed: int = 0) -> Dataset:
-    """10 classes of 28x28 grey images: a blurred blob whose place depends on the class."""
-    g = torch.Generator().manual_seed(seed)
-    n = n_train + n_test
-    y = torch.randint(0, 10, (n,), generator=g)
-    angle = y * (2 * torch.pi / 10) + 0.3 * torch.randn(n, generator=g)
-    cy, cx = 14 + 8 * torch.sin(angle), 14 + 8 * torch.cos(angle)
-    grid = torch.arange(28.0)
-    blob = torch.exp(
-        -(
-            (grid[None, :, None] - cy[:, None, None]) ** 2
-            + (grid[None, None] - cx[:, None, None]) ** 2
-        )
-        / 18.0
-    )
-    x = (blob + 0.1 * torch.rand(n, 28, 28, generator=g)).clamp(0, 1)[:, None]
-    return Dataset(
-        name="synthetic-28",
-        train_x=x[:n_train],
-        test_x=x[n_train:],
-        train_y=y[:n_train],
-        test_y=y[n_train:],
-        classes=[str(c) for c in range(10)],
-    )
-
-
 def train(data: Dataset, steps: int) -> torch.nn.Module:
-    config = ModelConfig(
-        backbone="conv", objective="vae", input_shape=(1, 28, 28), code_size=2,
-        hidden=[32, 64], loss="bce",
-    )  # fmt: skip
+    config = ModelConfig(**CONFIG)
     torch.manual_seed(0)
     model = build(config)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
@@ -106,22 +83,18 @@ def bare_decode_ms(model, repeats: int, threads: int) -> float:
     return statistics.median(times)
 
 
-def train_in_background(data: Dataset, stop: threading.Event) -> threading.Thread:
-    """A thread that trains another copy of the model until `stop`, as the app's worker does."""
-
-    def run() -> None:
-        torch.set_num_threads(DEFAULT_THREADS)  # as TrainingWorker._train does
-        model = train(data, 0).train()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        while not stop.is_set():
-            idx = torch.randint(0, len(data.train_x), (128,))
-            opt.zero_grad()
-            model(data.train_x[idx]).loss.backward()
-            opt.step()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+def start_training(app, session) -> TrainingRun:
+    """The session's model trains in a child process, as the window's Train button does."""
+    run = TrainingRun(session, load="synthetic:load_digits_28")
+    tc = TrainConfig(dataset="synthetic-28", epochs=10_000, batch_size=128, device="cpu")
+    run.start(ModelConfig(**CONFIG), tc)
+    end = time.perf_counter() + 120
+    while not (run.state == TRAINING and run.child.version > 2) and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+    if run.state != TRAINING:
+        sys.exit("drag_latency: the training process did not start training")
+    return run
 
 
 def drag(app, panel, path) -> tuple[list[float], list[float], int]:
@@ -153,6 +126,7 @@ def main() -> None:
     panel.show()
     for _ in range(20):
         app.processEvents()
+    gc.freeze()  # as run_app does (explorer.app.freeze_heap)
 
     xy = panel.positions()
     lo, hi = np.percentile(xy, 2, axis=0), np.percentile(xy, 98, axis=0)
@@ -164,11 +138,13 @@ def main() -> None:
     bare = [bare_decode_ms(session.model, 300, n) for n in (threads, 1)]
     moves, cpu, missed = drag(app, panel, path)
     bare = [(b + bare_decode_ms(session.model, 300, n)) / 2 for b, n in zip(bare, (threads, 1))]
-    stop = threading.Event()
-    worker = train_in_background(data, stop)
+    runner.warm_up()
+    run = start_training(app, session)
+    versions, refreshes = [], []
+    run.weightsArrived.connect(versions.append)
+    panel.mapRefreshed.connect(lambda: refreshes.append(1))
     busy, _, busy_missed = drag(app, panel, path)
-    stop.set()
-    worker.join()
+    run.shutdown()
 
     figures = percentiles(moves)
     training = {f"training_{k}": v for k, v in percentiles(busy).items()}
@@ -184,6 +160,9 @@ def main() -> None:
                 "move_cpu_p50_ms": round(statistics.median(cpu), 3),
                 "move_cpu_p99_ms": round(float(np.percentile(cpu, 99)), 3),
                 **training,
+                "training_weights_versions": len(versions),
+                "training_map_refreshes": len(refreshes),
+                "training_run_threads": runner.default_threads(),
                 "moves": len(moves),
                 "moves_not_repainted": int(missed + busy_missed),
                 "test_points_on_map": len(xy),

@@ -33,7 +33,7 @@ from PySide6.QtCore import QEventLoop, QThreadPool, QTimer  # noqa: E402
 from support import os_threads, rss_mb  # noqa: E402
 
 from explorer.app import make_app  # noqa: E402
-from trainer.worker import TrainingWorker  # noqa: E402
+from trainer import runner  # noqa: E402
 
 WARM_UP = 3
 
@@ -90,7 +90,7 @@ def choose(window, epochs: int, objective: str = "ae") -> None:
 def cycle(window, index: int) -> None:
     window.start_training()
     if index % 2:
-        run_until(lambda: window.controller.step > 0)
+        run_until(lambda: window.run.step > 0)
     window.stop_training()
     run_until(lambda: not window.is_training())
 
@@ -112,7 +112,8 @@ def cycles(window, count: int) -> dict:
             "rss_growth_mib": round(growth, 1),
             "rss_growth_per_cycle_kib": round(1024 * growth / count, 1),
             "threads_before": len(threads), "threads_after": len(os_threads()),
-            "workers_alive": sum(type(o) is TrainingWorker for o in gc.get_objects()),
+            "runs_alive": sum(type(o) is runner.Run for o in gc.get_objects()),
+            "shared_blocks_left": len(list(Path("/dev/shm").glob("le_*"))),
             "pool_active": QThreadPool.globalInstance().activeThreadCount(),
             **gaps.figures("cycles")}  # fmt: skip
 
@@ -148,6 +149,7 @@ def main() -> None:
     window = MainWindow()
     window.show()
     app.processEvents()
+    runner.warm_up()
     report = {"machine": f"{os.cpu_count()} CPUs", **cycles(window, args.cycles)}
     report.update(drag_run(window, args.epochs))
     window.close()

@@ -85,6 +85,24 @@ def bare_sps(model_config: ModelConfig, train_config: TrainConfig, dataset, cloc
     return train_config.epochs * n / elapsed
 
 
+def bare_child(conn, model: dict, train: dict, load: str, threads: int, nice: int) -> None:
+    """In a child process started like a training run (`trainer.runner.launch`): the same
+    priority and threads as a run, the dataset by the same loader; sends bare samples/s."""
+    import importlib
+    import os
+
+    if hasattr(os, "nice"):
+        os.nice(nice)
+    torch.set_num_threads(threads)
+    train_config = TrainConfig.from_dict(train)
+    module, name = load.split(":")
+    dataset = getattr(importlib.import_module(module), name)(train_config.dataset)
+    model_config = ModelConfig.from_dict(model)
+    model_config.input_shape = tuple(dataset.shape)
+    conn.send(bare_sps(model_config, train_config, dataset, time.perf_counter))
+    conn.close()
+
+
 def measure(model_config, train_config, dataset, repeats: int, clock) -> dict:
     trainer_sps(model_config, train_config, dataset, clock)  # warm up both
     bare_sps(model_config, train_config, dataset, clock)

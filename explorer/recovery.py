@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import sys
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from trainer import checkpoint
@@ -28,6 +30,34 @@ def write_recovery(model, *, train_config, dataset: str, history: dict | None) -
     except Exception as error:  # closing must never fail or ask; say it and go on
         print(f"latent-explorer: could not write the recovery file: {error}", file=sys.stderr)
         return None
+
+
+class RecoveryWriter(QObject):
+    """Writes the recovery file off the GUI thread (a checkpoint save with fsync took 8 to
+    25 ms); one write at a time, in order. `wait()` before reading, deleting or rewriting it."""
+
+    written = Signal(object)  # the Path written (or None), on the GUI thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: threading.Thread | None = None
+
+    def write(self, model, **kwargs) -> None:
+        """Save `model` (not changed by anyone afterwards) like write_recovery, in a thread."""
+        self.wait()
+
+        def body() -> None:
+            path = write_recovery(model, **kwargs)
+            with contextlib.suppress(RuntimeError):  # the window is gone
+                self.written.emit(path)
+
+        self._thread = threading.Thread(target=body, name="le-recovery")
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
 
 def discard_recovery() -> None:

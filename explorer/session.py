@@ -9,6 +9,25 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 
+def model_from(config, state: dict | None):
+    """An eval-mode CPU model of `config`: `state` loaded without a random init first (the meta
+    device), or freshly initialised when there are no weights."""
+    from models import build
+
+    if state is None:
+        return build(config).eval()
+    with torch.device("meta"):
+        model = build(config)
+    model.load_state_dict(state, assign=True)
+    return model.eval()
+
+
+def use_one_gui_thread() -> None:
+    """Run the window's torch work (panels' encodes and decodes) on one thread: training has
+    its own process and cores."""
+    torch.set_num_threads(1)
+
+
 def to_images(x: torch.Tensor) -> np.ndarray:
     """[N, C, H, W] tensor -> float32 [N, H, W] (grey) or [N, H, W, C], clipped to [0, 1]."""
     arr = x.detach().to("cpu", torch.float32).clamp(0, 1).numpy()
@@ -35,7 +54,9 @@ class Session(QObject):
         self.train_config = None
         self.path = None
         self.dirty = False  # weights not yet saved to a file the person chose
+        self.version = 0  # counts models and weights shown: background results carry it
         self._codes: np.ndarray | None = None
+        self._state: dict | None = None  # the weights as a dict nobody changes (see snapshot)
 
     @property
     def config(self):
@@ -49,7 +70,8 @@ class Session(QObject):
         self.history = history or {}
         self.train_config, self.path = train_config, path
         self.dirty = path is None
-        self._codes = None
+        self._codes = self._state = None
+        self.version += 1
         self.modelChanged.emit()
 
     def apply_weights(self, state_dict: dict[str, torch.Tensor]) -> None:
@@ -59,7 +81,16 @@ class Session(QObject):
         self.model.load_state_dict(state_dict)
         self.dirty = True
         self._codes = None
+        self._state = state_dict  # the caller hands it over: it is not changed afterwards
+        self.version += 1
         self.weightsChanged.emit()
+
+    def snapshot(self) -> tuple[int, dict]:
+        """(version, the display model's weights) for work off the GUI thread: a dict whose
+        tensors nobody changes later (no copy when they came from apply_weights)."""
+        if self._state is None:
+            self._state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        return self.version, self._state
 
     def set_history(self, history: dict) -> None:
         self.history = history

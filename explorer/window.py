@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -18,14 +18,20 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.checkpoints import DEFAULT_CHECKPOINT, FILTER, load_checkpoint
-from explorer.loss_plot import LossPanel
+from explorer.jobs import Job
 from explorer.menus import build_menus
 from explorer.panels import PANELS
-from explorer.panels.background import Background
-from explorer.recovery import RecoveryBanner, discard_recovery, recovery_path, write_recovery
-from explorer.session import Session
-from explorer.training_control import TrainingController, result_model, use_one_gui_thread
-from explorer.training_panel import TrainingPanel
+from explorer.recovery import (
+    RecoveryBanner,
+    RecoveryWriter,
+    discard_recovery,
+    recovery_path,
+    write_recovery,
+)
+from explorer.session import Session, use_one_gui_thread
+from explorer.training.controls import TrainingPanel
+from explorer.training.loss_plot import LossPanel
+from explorer.training.run import TrainingRun
 from models import ModelConfig, build
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError
@@ -37,7 +43,9 @@ from trainer.paths import home
 class MainWindow(QMainWindow):
     """Latent Explorer's window; opens `checkpoint` or the bundled default."""
 
-    def __init__(self, checkpoint: str | Path | None = None) -> None:
+    def __init__(self, checkpoint: str | Path | None = None, *, open_later: bool = False) -> None:
+        """`open_later`: open the checkpoint once the event loop runs, so the window shows
+        first (what `run_app` does); the panels say they are loading meanwhile."""
         super().__init__()
         use_one_gui_thread()  # panels' torch work stays off the cores a run trains on
         pg.setConfigOptions(antialias=True, background="w", foreground="#333")
@@ -47,15 +55,19 @@ class MainWindow(QMainWindow):
         self.training = TrainingPanel()
         self.form = self.training.form
         self.loss = LossPanel()
-        self.controller = TrainingController(self.session, self.training, self.loss, self)
+        self.run = TrainingRun(self.session, self)
+        self.training.follow(self.run)
+        self.loss.follow(self.run)
 
         self.banner = RecoveryBanner()
         self.tabs = QTabWidget(objectName="panelTabs", documentMode=True)
-        self._panels: dict[str, QWidget] = {}
-        for name, title, cls in PANELS:
-            self._panels[name] = cls(self.session)
-            self.tabs.addTab(self._panels[name], title)
-        if not PANELS:
+        self._panels: dict[str, QWidget] = {}  # built when first shown or asked for
+        for _name, title, _cls in PANELS:
+            self.tabs.addTab(QWidget(), title)  # a placeholder until the panel is built
+        self.tabs.currentChanged.connect(lambda index: index >= 0 and self._build_tab(index))
+        if PANELS:
+            self._build_tab(0)
+        else:
             empty = QLabel("No explorer panels are installed.", alignment=Qt.AlignCenter)
             self.tabs.addTab(empty, "Explorer")
         central = QWidget()
@@ -80,10 +92,13 @@ class MainWindow(QMainWindow):
         self.training.trainClicked.connect(self.start_training)
         self.training.pauseClicked.connect(self.toggle_pause)
         self.training.stopClicked.connect(self.stop_training)
-        self.controller.stateChanged.connect(self._update_status)
-        self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.controller.error.connect(self.show_error)
-        self.controller.replacing.connect(self._keep_unsaved)
+        self.run.stateChanged.connect(self._update_status)
+        self.run.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.run.failed.connect(self.show_error)
+        self.run.finished.connect(lambda result: result.error and self.show_error(result.error))
+        self.recovery = RecoveryWriter(self)
+        self.recovery.written.connect(lambda path: path is not None and self.banner.offer(path))
+        self.run.replacing.connect(lambda: self._keep_unsaved(background=True))
         self.form.device.currentIndexChanged.connect(self._update_status)
         self.banner.restoreClicked.connect(self._restore_recovery)
         self.banner.discardClicked.connect(self._discard_recovery)
@@ -92,8 +107,12 @@ class MainWindow(QMainWindow):
         self.resize(1360, 860)
         self.resizeDocks([self.docks[0]], [330], Qt.Horizontal)
         self.resizeDocks([self.docks[1]], [240], Qt.Vertical)
-        self._open_initial(checkpoint)
         self._restore_settings()
+        if open_later:
+            self.statusBar().showMessage("Loading the model...")
+            QTimer.singleShot(0, lambda: self._open_initial(checkpoint))
+        else:
+            self._open_initial(checkpoint)
         if recovery_path().exists():
             self.banner.offer(recovery_path())
 
@@ -108,26 +127,46 @@ class MainWindow(QMainWindow):
     def start_training(self) -> bool:
         """Train a new model from the form's settings in the background."""
         self.settings.setValue("form/config", self.form.to_json())
-        return self.controller.start(self.form.model_config(), self.form.train_config())
+        return self.run.start(self.form.model_config(), self.form.train_config())
 
     def stop_training(self) -> None:
-        self.controller.stop()
+        self.run.stop()
 
     def toggle_pause(self) -> None:
-        self.controller.toggle_pause()
+        self.run.toggle_pause()
 
     def is_training(self) -> bool:
-        return self.controller.is_training()
+        return self.run.is_training()
 
     def panel(self, name: str) -> QWidget:
+        names = [n for n, _, _ in PANELS]
+        if name not in names:
+            raise KeyError(f"no panel {name!r}: the panels are {', '.join(names)}.")
         if name not in self._panels:
-            raise KeyError(f"no panel {name!r}: the panels are {', '.join(self._panels)}.")
+            self._build_tab(names.index(name))
         return self._panels[name]
+
+    def _build_tab(self, index: int) -> None:
+        """Build the panel of tab `index` in place of its placeholder (panels are built when
+        first shown or asked for: building all eight took half the window's start-up)."""
+        name, title, cls = PANELS[index]
+        if name in self._panels:
+            return
+        panel = self._panels[name] = cls(self.session)
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        placeholder = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, panel, title)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
 
     def open_checkpoint(self, path: str | Path) -> None:
         """Open a checkpoint; CheckpointError (current model kept) when it can't be read."""
         ckpt, model, dataset = load_checkpoint(path)
-        self._keep_unsaved(self.controller.shutdown())
+        self.run.shutdown()
+        self._keep_unsaved()
         path = Path(path)
         self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, path=path)
         if path.resolve() != DEFAULT_CHECKPOINT.resolve():
@@ -210,6 +249,11 @@ class MainWindow(QMainWindow):
 
     # -- internals -------------------------------------------------------------------------
     def _open_initial(self, path) -> None:
+        self._open_first(path)
+        if not self._form_restored:  # no saved settings: start from the model's
+            self.form.set_configs(self.session.config, self.session.train_config)
+
+    def _open_first(self, path) -> None:
         if path is not None:
             try:
                 self.open_checkpoint(path)
@@ -229,8 +273,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(s.value("window/geometry"))
             self.restoreState(s.value("window/state"))
         text = s.value("form/config")
-        if not (text and self.form.from_json(text)):
-            self.form.set_configs(self.session.config, self.session.train_config)
+        self._form_restored = bool(text and self.form.from_json(text))
         self.loss.log_check.setChecked(s.value("plot/log", True, type=bool))
 
     def _save_settings(self) -> None:
@@ -265,29 +308,25 @@ class MainWindow(QMainWindow):
         labels["model"].setText(
             f"Model: {c.backbone} {c.objective}, code {c.code_size}" if c else ""
         )
-        labels["state"].setText(self.training.state.capitalize())
+        labels["state"].setText(self.run.state.capitalize())
         name = Path(s.path).name if s.path else "unsaved model"
         self.setWindowTitle(f"{name}[*] \u2014 Latent Explorer")
         self.setWindowModified(s.dirty)
 
-    def _keep_unsaved(self, result=None, offer: bool = True) -> bool:
-        """Before the session model is replaced: write an unsaved model (or a run's `result`)
-        to the recovery file and offer it back on the banner; True when one was kept."""
+    def _keep_unsaved(self, offer: bool = True, background: bool = False) -> bool:
+        """Before the session model is replaced: write an unsaved model to the recovery file
+        and offer it back on the banner; True when one was kept (background: it is being
+        written, off the GUI thread, and offered once it is)."""
         s = self.session
-        if result is not None:
-            written = write_recovery(
-                result_model(result),
-                train_config=result.train_config,
-                dataset=result.dataset.name,
-                history=result.history,
-            )
-        elif s.dirty and s.model is not None:
-            dataset = s.dataset.name if s.dataset is not None else "digits"
-            written = write_recovery(
-                s.model, train_config=s.train_config, dataset=dataset, history=s.history
-            )
-        else:
+        self.recovery.wait()
+        if not (s.dirty and s.model is not None):
             return False
+        dataset = s.dataset.name if s.dataset is not None else "digits"
+        kept = {"train_config": s.train_config, "dataset": dataset, "history": s.history}
+        if background:  # a new run: the model object is replaced, never changed, from here
+            self.recovery.write(s.model, **kept)
+            return True
+        written = write_recovery(s.model, **kept)
         if written is not None and offer:
             self.banner.offer(written)
         return written is not None
@@ -295,6 +334,7 @@ class MainWindow(QMainWindow):
     def _restore_recovery(self) -> None:
         if self.is_training():
             return
+        self.recovery.wait()
         try:
             ckpt, model, dataset = load_checkpoint(recovery_path())
         except CheckpointError as error:
@@ -307,13 +347,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Restored the unsaved model: save it with Ctrl+S.", 8000)
 
     def _discard_recovery(self) -> None:
+        self.recovery.wait()
         discard_recovery()
         self.banner.hide()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Stop training (bounded wait), keep an unsaved model in the recovery file, no question."""
-        for job in self.findChildren(Background):  # analysis jobs stop at their next report
+        for job in self.findChildren(Job):  # background jobs stop at their next report
             job.invalidate()
-        self._keep_unsaved(self.controller.shutdown(), offer=False)
+        self.run.shutdown()  # bounded; the newest weights it sent are in the session
+        self._keep_unsaved(offer=False)
         self._save_settings()
         event.accept()

@@ -16,4 +16,4 @@ def window(qtbot):
     qtbot.waitExposed(w)
     yield w
     if w.is_training():  # a failed test must not leave a run going into the next one
-        w.controller.shutdown()
+        w.run.shutdown()

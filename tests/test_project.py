@@ -1,5 +1,6 @@
 """Project-wide checks run by the test command: import contracts, lint and format."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,18 @@ def test_import_contracts_hold():
     result = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_nothing_imports_main():
+    """The top of the import layers (import-linter takes packages only, and main is a module)."""
+    for path in ROOT.glob("*/**/*.py"):
+        if path.parts[len(ROOT.parts)] in ("models", "trainer", "explorer", "benchmarks"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = (
+                    [a.name for a in node.names] if isinstance(node, ast.Import)
+                    else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                )  # fmt: skip
+                assert "main" not in [n.split(".")[0] for n in names], path
 
 
 def test_ruff_lint_is_clean():

@@ -1,35 +1,31 @@
-"""Run one slow computation at a time off the GUI thread, with progress, Cancel and staleness.
+"""A status line for a slow computation off the GUI thread, and the base of analysis panels.
 
 A job is `fn(report)`; it calls `report(fraction)` now and then (which raises `Cancelled`
 after Cancel). A job started before the last `invalidate()` (say, a model change) or
-replaced by a newer one never delivers its result.
+replaced by a newer one never delivers its result. The work runs in an `explorer.jobs.Job`.
 """
 
 from __future__ import annotations
 
 import copy
-import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from explorer.jobs import Cancelled, Job
 
-class Cancelled(Exception):
-    """Raised inside a job when the person pressed Cancel or the job went stale."""
+__all__ = ["AnalysisPanel", "Background", "Cancelled"]
 
 
 class Background(QWidget):
     """A status line with a progress bar and Cancel button, shown while a job runs."""
 
-    progressed = Signal(int, float)  # generation, fraction; emitted from the worker thread
     finished = Signal()  # after a current job delivered its result or error
 
     def __init__(self, parent=None, cancellable: bool = True):
         super().__init__(parent)
-        self._generation = 0
-        self._stop = threading.Event()
-        self._callbacks: tuple[Callable, Callable | None] | None = None
+        self.job = Job(self)
         self.label = QLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
@@ -44,12 +40,13 @@ class Background(QWidget):
         row.addWidget(self.bar)
         row.addWidget(self.cancel_button)
         row.addStretch(1)
-        self.progressed.connect(self._progressed)
+        self.job.progressed.connect(self._progressed)
+        self.job.finished.connect(self._finished)
         self.setVisible(False)
 
     def busy(self) -> bool:
         """Whether a job whose result will be delivered is running."""
-        return self._callbacks is not None
+        return self.job.busy()
 
     def run(
         self,
@@ -59,29 +56,10 @@ class Background(QWidget):
         failed: Callable[[Exception], None] | None = None,
     ) -> None:
         """Start `fn(report)` in a worker thread; `done(result)` runs in the GUI thread."""
-        self.invalidate()
-        generation, stop = self._generation, self._stop
-
-        def report(fraction: float) -> None:
-            if stop.is_set():
-                raise Cancelled
-            self.progressed.emit(generation, float(fraction))
-
-        def job():
-            try:
-                return generation, True, fn(report)
-            except Exception as error:  # delivered to `failed` in the GUI thread
-                return generation, False, error
-
-        self._callbacks = (done, failed)
         self.label.setText(text)
         self.bar.setRange(0, 0)
         self.setVisible(True)
-        from superqt.utils import create_worker  # here: superqt pulls in QtOpenGL (~0.1 s)
-
-        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._returned)
-        worker.start()
+        self.job.run(fn, done, failed)
 
     def cancel(self) -> None:
         """Stop the running job at its next progress report and drop its result."""
@@ -91,29 +69,14 @@ class Background(QWidget):
 
     def invalidate(self) -> None:
         """Results of jobs started so far will be dropped."""
-        self._stop.set()
-        self._stop = threading.Event()
-        self._generation += 1
-        self._callbacks = None
+        self.job.invalidate()
 
-    def _progressed(self, generation: int, fraction: float) -> None:
-        if generation == self._generation:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(1000 * min(max(fraction, 0.0), 1.0)))
+    def _progressed(self, fraction: float) -> None:
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(int(1000 * min(max(fraction, 0.0), 1.0)))
 
-    def _returned(self, payload) -> None:
-        generation, ok, value = payload
-        if generation != self._generation or self._callbacks is None:
-            return
-        done, failed = self._callbacks
-        self._callbacks = None
+    def _finished(self) -> None:
         self.setVisible(False)
-        if ok:
-            done(value)
-        elif not isinstance(value, Cancelled):
-            if failed is None:
-                raise value
-            failed(value)
         self.finished.emit()
 
 

@@ -4,15 +4,19 @@ The map's axes are an affine view of the code space: `xy = (z - origin) @ basis.
 point lifts back as `z = origin + xy @ basis`. For a 2-d code the basis is the identity; for
 larger codes it is the top two PCA directions of the test codes, or two chosen code
 dimensions, and `origin` holds the other directions at a chosen code (the mean by default, or
-the last example clicked). Dragging decodes one code per move and nothing else; the codes are
-encoded a chunk per event-loop turn, so new weights from training never stall the GUI.
+the last example clicked). Dragging decodes one code per move, with the newest weights, and
+nothing else. New weights re-encode the test split, refit the axes and decode the grid in a
+background job (`latent_work`), never during a drag; the dots take the new positions one
+class per event-loop turn, and `mapRefreshed` says when they all have.
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,15 +30,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.images import ImageView, tile
+from explorer.jobs import Job
+from explorer.panels import latent_work as work
+from explorer.panels.images import ImageView
 from explorer.session import to_images
 
 # matplotlib's tab10, then more hues for datasets with more classes
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
 HOVER_PX = 7  # a dot within this many pixels of the cursor counts as hovered or clicked
-COALESCE_MS = 250  # refresh requests within this time are served by one refresh
-ENCODE_CHUNK = 128  # test examples encoded per event-loop turn
+COALESCE_MS = 50  # refresh requests within this time are served by one refresh
+PIECE_POINTS = 5_000  # dots moved per event-loop turn when a refresh places them
+REFIT_S = 2.0  # while training, the view follows the dots at most this often
 CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache  # moving the point only blits these
 
 
@@ -52,6 +59,8 @@ class _Point(pg.TargetItem):
 class LatentPanel(QWidget):
     """Scatter of the test codes coloured by label (or cluster) and a point you drag to decode."""
 
+    mapRefreshed = Signal()  # the dots show the codes of newer weights (all classes placed)
+
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.setObjectName("latentMap")
@@ -60,10 +69,18 @@ class LatentPanel(QWidget):
         self._hold = self._center = self._basis = self._origin = self._components = None
         self._hold_name, self._hovered, self._quiet = "the mean code", -1, False
         self._stale: set[str] = set()
-        self._partial: list[np.ndarray] | None = None  # codes of an encoding pass in progress
         self._scatters: list[tuple[pg.ScatterPlotItem, np.ndarray]] = []  # (item, its dots)
+        self._codes_version = 0  # the session version the codes were encoded with
+        self._fitted = 0.0  # when the view was last fitted to the dots
+        self._follow = True  # refits follow the dots until the person pans or zooms
+        self._pieces: list[tuple[pg.ScatterPlotItem, np.ndarray]] = []  # dots still to move
+        self._job = Job(self)  # encoding, axes and grid, one at a time
+        self._replica = work.Replica()
+        self._job.finished.connect(lambda: self._pending() and self._timer.start(0))
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self._flush)
+        self._piece_timer = QTimer(self, singleShot=True, interval=0)
+        self._piece_timer.timeout.connect(self._place_piece)
         self._build()
         session.modelChanged.connect(self.rebuild)
         session.weightsChanged.connect(self._weights_changed)
@@ -112,9 +129,9 @@ class LatentPanel(QWidget):
     def _build(self) -> None:
         self.plot = pg.PlotWidget()
         self.plot.setMinimumSize(360, 320)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        # No grid: its lines span the map and made each re-ranged repaint cost 40 ms, not 10.
         for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).setCacheMode(CACHED)  # the grid lines span the whole map
+            self.plot.getAxis(axis).setCacheMode(CACHED)
         self.vb = self.plot.getViewBox()
         self.legend = self.plot.addLegend(
             offset=(-6, 6), labelTextSize="8pt", labelTextColor="w", colCount=2
@@ -135,10 +152,11 @@ class LatentPanel(QWidget):
         self.target.sigPositionChangeFinished.connect(lambda _: self._request())
         self.vb.sigRangeChanged.connect(lambda *_: self._request("grid"))
         self.vb.sigResized.connect(lambda *_: self._request("grid"))
+        self.vb.sigRangeChangedManually.connect(lambda *_: setattr(self, "_follow", False))
         self.plot.scene().sigMouseMoved.connect(self._hover)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
-        self.info = QLabel(wordWrap=True)
+        self.info = QLabel("Loading the model…", wordWrap=True)
         self.view = ImageView(min_side=200)
         self.coords = QLabel(wordWrap=True)
         self.coords.setFixedHeight(30)
@@ -188,7 +206,8 @@ class LatentPanel(QWidget):
             return
         size = self.session.model.code_size
         self._timer.stop()
-        self._stale, self._partial = set(), []
+        self._job.invalidate()
+        self._stale, self._pieces, self._follow = {"codes"}, [], True
         self._codes = self._xy = self._clusters = self._components = None
         self._ids, self._hovered = self.session.dataset.test_y.numpy(), -1
         for spin, value in ((self.dim_x, 1), (self.dim_y, 2)):
@@ -205,32 +224,22 @@ class LatentPanel(QWidget):
         self.hover_view.clear()
         self._timer.start(0)
 
-    def _fit_axes(self) -> None:
-        from sklearn.decomposition import PCA
+    def _project(self) -> work.Axes:
+        dims = (self.dim_x.value() - 1, self.dim_y.value() - 1)
+        return work.project(self._codes, self.axes.currentIndex() == 0, dims, self._components)
 
-        codes, size = self._codes, self._codes.shape[1]
+    def _set_axes(self, axes: work.Axes, xy: np.ndarray | None = None) -> None:
+        """Show the codes through `axes` (xy: their map positions, if already computed)."""
+        size = self._codes.shape[1]
         self.dim_x.setEnabled(size > 2 and self.axes.currentIndex() == 1)
         self.dim_y.setEnabled(self.dim_x.isEnabled())
-        if size == 2:
-            self._center, self._basis = np.zeros(2, np.float32), np.eye(2, dtype=np.float32)
-            labels = ("z1", "z2")
-        elif self.axes.currentIndex() == 0:
-            pca = PCA(2).fit(codes)
-            basis = pca.components_.astype(np.float32)
-            if self._components is not None and self._components.shape == basis.shape:
-                basis *= np.where((basis * self._components).sum(1) < 0, -1, 1)[:, None]
-            self._center, self._basis = pca.mean_.astype(np.float32), basis
-            self._components, self._variance = basis, pca.explained_variance_ratio_
-            labels = tuple(f"PC{k + 1} ({v:.0%} of variance)" for k, v in enumerate(self._variance))
-        else:
-            i, j = self.dim_x.value() - 1, self.dim_y.value() - 1
-            self._center = np.zeros(size, np.float32)
-            self._basis = np.eye(size, dtype=np.float32)[[i, j]]
-            labels = (f"z{i + 1}", f"z{j + 1}")
-        self.plot.setLabel("bottom", labels[0])
-        self.plot.setLabel("left", labels[1])
+        self._center, self._basis = axes.center, axes.basis
+        if axes.variance is not None:
+            self._components, self._variance = axes.basis, axes.variance
+        self.plot.setLabel("bottom", axes.labels[0])
+        self.plot.setLabel("left", axes.labels[1])
         self._set_hold(self._hold, self._hold_name)
-        self._xy = (codes - self._center) @ self._basis.T
+        self._xy = (self._codes - self._center) @ self._basis.T if xy is None else xy
 
     def _set_hold(self, hold: np.ndarray, name: str) -> None:
         """Hold the directions off the map at `hold`: origin = hold minus its in-plane part."""
@@ -325,57 +334,108 @@ class LatentPanel(QWidget):
             if k >= 0:
                 self.pick(k)
 
-    # ----- refreshes: a chunk per event-loop turn, coalesced, never during a drag ----------
+    # ----- refreshes: in a background job, coalesced, never during a drag ---------------
     def _request(self, *what: str) -> None:
         self._stale.update(w for w in what if w != "grid" or self.grid_check.isChecked())
         if self._pending() and not self._timer.isActive():
             self._timer.start(COALESCE_MS)
 
     def _pending(self) -> bool:
-        return bool(self._stale) or self._partial is not None
+        return bool(self._stale)
 
     def _flush(self) -> None:
-        """One step of the pending refreshes: a chunk of codes, or the grid; then yield."""
-        if self.target.moving or not self.isVisible():
-            return  # the end of the drag, or showEvent, starts the timer again
-        if self._partial is None and "codes" in self._stale:
-            self._stale.discard("codes")
-            self._partial = []
-        if self._partial is not None:
-            self._encode_chunk()
-        elif "grid" in self._stale:
-            self._stale.discard("grid")
-            self._draw_grid()
-        if self._pending():
-            self._timer.start(0)
-
-    def _encode_chunk(self) -> None:
-        """Encode the next chunk of the test split; with the last one, place the dots."""
-        x = self.session.dataset.test_x
-        done = sum(len(c) for c in self._partial)
-        self._partial.append(self.session.encode(x[done : done + ENCODE_CHUNK]))
-        if done + ENCODE_CHUNK < len(x):
+        """Start the next pending refresh (codes first, then the grid) unless one runs."""
+        if self.target.moving or not self.isVisible() or self._job.busy():
+            return  # the end of the drag, showEvent or the job's end starts the timer again
+        if self.session.model is None:
             return
+        if "codes" in self._stale:
+            self._stale.discard("codes")
+            self._encode_in_background()
+        elif "grid" in self._stale and self._codes is not None:
+            self._stale.discard("grid")
+            self._grid_in_background()
+
+    def _encode_in_background(self) -> None:
+        version, state = self.session.snapshot()
+        config, x = self.session.model.config, self.session.dataset.test_x
+        pca, dims = self.axes.currentIndex() == 0, (self.dim_x.value() - 1, self.dim_y.value() - 1)
+        previous, replica = self._components, self._replica
+
+        def job(report):
+            codes = replica.run(config, state, lambda model: work.encode(model, x, report))
+            axes = work.project(codes, pca, dims, previous)
+            return version, codes, axes, (codes - axes.center) @ axes.basis.T
+
+        self._job.run(job, self._codes_arrived)
+
+    def _codes_arrived(self, result) -> None:
+        version, codes, axes, xy = result
+        if version < self._codes_version:
+            return  # the map already shows newer codes (encoded at once for a caller)
+        self._take_codes(version, codes, axes, xy)
+
+    def _take_codes(self, version: int, codes: np.ndarray, axes=None, xy=None) -> None:
+        """Show new codes: a new model's are placed at once, a refresh's a class at a time."""
         first = self._codes is None  # a new model: fit the axes, start at the mean code
-        self._codes, self._partial = np.concatenate(self._partial).astype(np.float32), None
+        self._codes, self._codes_version = codes, version
         if first:
-            self._hold = self._codes.mean(0)
-            self._fit_axes()
+            self._hold = codes.mean(0)
+        self._set_axes(axes or self._project(), xy)
+        if first:
             self._draw_scatter()
             self._set_hold(self._hold, "the mean code")
             self._show(self._hold.copy(), self._to_map(self._hold))
-            self.vb.enableAutoRange()
-            self.vb.updateAutoRange()
+            self._fit_view()
+            self.mapRefreshed.emit()
         else:
-            self._fit_axes()
-            for item, m in self._scatters:
-                item.setData(x=self._xy[m, 0], y=self._xy[m, 1])
             self._show(self._z, self._to_map(self._z))
+            self._pieces = list(self._scatters)
+            self._piece_timer.start()  # the dots on the next turns: this one has done enough
+
+    def _place_piece(self) -> None:
+        """Move dots to their new places, about PIECE_POINTS per event-loop turn (a class at
+        least): each turn repaints the map once, so small maps take one turn."""
+        moved = 0
+        while self._pieces and moved < PIECE_POINTS:
+            item, m = self._pieces.pop(0)
+            item.setData(x=self._xy[m, 0], y=self._xy[m, 1])
+            moved += int(m.sum())
+        if self._pieces:
+            self._piece_timer.start()
+        else:
+            self._follow_dots()
+            self.mapRefreshed.emit()
+
+    def _fit_view(self) -> None:
+        """Show all the dots (and the point), then hold the range: auto-ranging at every
+        refresh repainted the axes each time."""
+        self.vb.enableAutoRange()
+        self.vb.updateAutoRange()
+        self.vb.disableAutoRange()
+        self._fitted = time.monotonic()
+
+    def _follow_dots(self) -> None:
+        """After a refresh: refit when dots left the view or fill under a tenth of it, at most
+        every REFIT_S."""
+        if not self._follow or self._xy is None or not len(self._xy):
+            return
+        if time.monotonic() - self._fitted < REFIT_S:
+            return
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        lo, hi = self._xy.min(0), self._xy.max(0)
+        outside = lo[0] < x0 or lo[1] < y0 or hi[0] > x1 or hi[1] > y1
+        area = max((x1 - x0) * (y1 - y0), 1e-12)
+        if outside or (hi[0] - lo[0]) * (hi[1] - lo[1]) < 0.1 * area:
+            self._fit_view()
 
     def _ensure_codes(self) -> None:
-        """A new model's map is needed now (not a refresh's): finish encoding at once."""
-        while self._codes is None and self._partial is not None:
-            self._encode_chunk()
+        """A new model's map is needed now (a caller asks for it before the job is done):
+        encode at once, here."""
+        if self._codes is None and self.session.model is not None:
+            self._stale.discard("codes")
+            self._job.invalidate()
+            self._take_codes(self.session.version, self.session.encode(self.session.dataset.test_x))
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
@@ -402,11 +462,10 @@ class LatentPanel(QWidget):
             other.blockSignals(True)
             other.setValue(other.value() % other.maximum() + 1)
             other.blockSignals(False)
-        self._fit_axes()
+        self._set_axes(self._project())
         self._draw_scatter()
         self._show(self._z, self._to_map(self._z))
-        self.vb.enableAutoRange()
-        self.vb.updateAutoRange()
+        self._fit_view()
 
     def _hold_mean(self) -> None:
         self._ensure_codes()
@@ -421,22 +480,27 @@ class LatentPanel(QWidget):
             item.setOpacity(0.5 if on else 0.85)
         self._request("grid")
 
-    def _draw_grid(self) -> None:
+    def _grid_in_background(self) -> None:
         """Decode a grid of square cells (n along the shorter side) over the visible range in
-        one batch and tile it under the dots."""
-        if self._codes is None:
-            return  # drawn once the codes are in
-        (x0, x1), (y0, y1) = self.vb.viewRange()
-        w, h = max(self.vb.width(), 1.0), max(self.vb.height(), 1.0)
-        cell = min(w, h) / self.grid_size.value()
-        nx, ny = max(1, round(w / cell)), max(1, round(h / cell))
-        xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
-        ys = y1 - (np.arange(ny) + 0.5) * (y1 - y0) / ny  # top row first
-        xy = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2).astype(np.float32)
-        images = self.session.decode(self._origin + xy @ self._basis)
-        mosaic = tile(images, cols=nx, pad=1, fill=0.2)[::-1]  # row 0 at the bottom (y up)
-        self.grid_item.setImage(np.ascontiguousarray(mosaic), autoLevels=False, levels=(0, 1))
-        self.grid_item.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        one batch, in the background, and tile it under the dots."""
+        view = self.vb.viewRange()
+        size = (self.vb.width(), self.vb.height())
+        codes, columns = work.grid_codes(
+            view, size, self.grid_size.value(), self._origin, self._basis
+        )
+        _, state = self.session.snapshot()
+        config, replica = self.session.model.config, self._replica
+
+        def job(_report):
+            return replica.run(config, state, lambda m: work.grid_mosaic(m, codes, columns))
+
+        (x0, x1), (y0, y1) = view
+        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self._job.run(job, lambda mosaic: self._show_grid(mosaic, rect))
+
+    def _show_grid(self, mosaic: np.ndarray, rect: QRectF) -> None:
+        self.grid_item.setImage(mosaic, autoLevels=False, levels=(0, 1))
+        self.grid_item.setRect(rect)
 
 
 def _row(*widgets) -> QHBoxLayout:

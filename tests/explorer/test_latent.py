@@ -164,16 +164,37 @@ def test_new_weights_wait_for_the_end_of_a_drag(qtbot, panel, session, trained):
     session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
     # the point itself decodes with the new weights at once ...
     np.testing.assert_allclose(panel.decoded(), session.decode(panel.point())[0], atol=1e-6)
-    panel._flush()  # what the coalescing timer runs: during a drag it leaves the codes stale
-    assert "codes" in panel._stale and panel._partial is None
+    panel._flush()  # what the coalescing timer runs: during a drag it starts no encoding
+    assert "codes" in panel._stale and not panel._job.busy()
     np.testing.assert_array_equal(panel.positions(), old)  # ... the map waits for the drop
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(50, 0))
     qtbot.waitUntil(lambda: np.allclose(panel.positions(), session.test_codes(), atol=1e-6))
 
 
-def test_a_new_model_is_encoded_a_chunk_at_a_time(qtbot, panel, session, trained, digits):
+def test_a_new_model_is_encoded_in_the_background(qtbot, panel, session, trained, digits):
     session.set_model(trained("linear", "ae", code_size=3, steps=20), digits)
     assert "Encoding the test split" in panel.info.text()  # set_model returned before encoding
     assert panel.point().shape == (3,)
     qtbot.waitUntil(lambda: "PCA projection of the 3-d codes" in panel.info.text())
     np.testing.assert_allclose(panel.point(), session.test_codes().mean(0), atol=1e-5)
+
+
+def test_new_weights_move_the_dots_in_the_background(qtbot, panel, session, trained):
+    """A refresh is encoded off the GUI thread, then placed a class per event-loop turn."""
+    import threading
+
+    threads = []
+    original = panel._replica.run
+
+    def spy(config, state, fn):
+        threads.append(threading.current_thread())
+        return original(config, state, fn)
+
+    panel._replica.run = spy
+    with qtbot.waitSignal(panel.mapRefreshed, timeout=10_000):
+        session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
+    assert threads and threading.main_thread() not in threads
+    np.testing.assert_allclose(panel.positions(), session.test_codes(), atol=1e-6)
+    shown = np.concatenate([item.getData()[0] for item, _ in panel._scatters])
+    expected = np.concatenate([panel.positions()[m, 0] for _, m in panel._scatters])
+    np.testing.assert_allclose(shown, expected, atol=1e-6)

@@ -1,22 +1,21 @@
-"""Training through the window: a real worker thread, real steps on digits."""
+"""Training through the window: a real training process, real steps on digits."""
 
 from __future__ import annotations
 
-import gc
-import weakref
+import os
+import signal
 
+import numpy as np
 import torch
+from children import gone, shared_block_exists
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from explorer import MainWindow
 from explorer.recovery import recovery_path
-from explorer.training_control import _ORPHANS, _release
-from explorer.training_panel import TRAINING
+from explorer.training.run import TRAINING
 from explorer.window import DEFAULT_CHECKPOINT
 from models import ModelConfig
-from trainer.config import TrainConfig
-from trainer.worker import TrainingWorker
 
 LONG = 60_000  # ms: generous bounds for a shared, slow CPU; never a speed assertion
 
@@ -42,8 +41,8 @@ def _choose(window, *, backbone="conv", objective="vae", epochs=1, batch_size=16
 
 
 def _trainer_step(window) -> int:
-    worker = window.controller.worker
-    return worker.trainer.step if worker is not None and worker.trainer is not None else 0
+    """The newest step the training process reported."""
+    return window.run.step
 
 
 def _wait_for_curves(qtbot, window) -> None:
@@ -114,12 +113,11 @@ def test_pause_holds_the_step_count(qtbot):
     qtbot.waitUntil(lambda: _trainer_step(window) > 5, timeout=LONG)
     qtbot.mouseClick(window.training.pause_button, Qt.LeftButton)
     assert window.training.pause_button.text() == "Resume"
-    trainer = window.controller.worker.trainer
-    qtbot.waitUntil(trainer.waiting.is_set, timeout=LONG)  # blocked in the pause
-    held = trainer.step
-    # the paused report (emitted before the wait) reaches the GUI: the thread is past it
-    qtbot.waitUntil(lambda: window.controller.step == held, timeout=LONG)
-    assert trainer.step == held and trainer.waiting.is_set()
+    child = window.run.child
+    qtbot.waitUntil(lambda: child.paused, timeout=LONG)  # it said it waits in the pause
+    held = window.run.step
+    qtbot.wait(300)
+    assert window.run.step == held and child.paused and child.alive()
     assert window.is_training()
 
     window.toggle_pause()
@@ -129,15 +127,15 @@ def test_pause_holds_the_step_count(qtbot):
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
 
 
-def test_close_mid_run_stops_the_thread_and_offers_recovery(qtbot):
+def test_close_mid_run_ends_the_process_and_offers_recovery(qtbot):
     window = _window(qtbot)
     _choose(window, backbone="conv", epochs=500)
     window.start_training()
     qtbot.waitUntil(lambda: _trainer_step(window) > 10, timeout=LONG)
     _wait_for_curves(qtbot, window)
-    thread = window.controller.worker._thread
+    pid, block = window.run.pid, window.run.child.shm_name
     window.close()
-    assert thread.isFinished() and not thread.isRunning()
+    assert gone(pid) and not shared_block_exists(block) and not window.is_training()
     assert recovery_path().exists()
 
     again = _window(qtbot)
@@ -216,8 +214,9 @@ def test_a_new_run_keeps_the_previous_unsaved_model(qtbot):
     first = _state(window.session.model)
     _choose(window, backbone="mlp", epochs=500)
     window.start_training()
-    qtbot.waitUntil(lambda: window.training.state == TRAINING, timeout=LONG)  # model swapped
-    assert recovery_path().exists() and window.banner.isVisible()
+    qtbot.waitUntil(lambda: window.run.state == TRAINING, timeout=LONG)  # model swapped
+    qtbot.waitUntil(window.banner.isVisible, timeout=LONG)  # written off the GUI thread
+    assert recovery_path().exists()
     assert not window.banner.restore_button.isEnabled()  # no restore while a run trains
     window.stop_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
@@ -230,14 +229,43 @@ def test_a_new_run_keeps_the_previous_unsaved_model(qtbot):
     assert all(torch.equal(v, second[k]) for k, v in _state(window.session.model).items())
 
 
-def test_a_worker_that_does_not_end_in_time_is_kept_alive(qtbot):
-    worker = TrainingWorker(ModelConfig(backbone="mlp", hidden=[16]), TrainConfig(epochs=500))
-    worker.start()
-    _release(worker, 0)  # still loading or training: it must not be destroyed
-    assert worker in _ORPHANS
-    worker.stop()
-    alive = weakref.ref(worker)
-    del worker
-    qtbot.waitUntil(lambda: alive() not in _ORPHANS, timeout=LONG)  # dropped once ended
-    gc.collect()
-    assert alive() is None  # nothing else keeps the ended worker
+def test_a_child_that_ignores_stop_is_ended_after_the_grace_period(qtbot):
+    window = _window(qtbot)
+    _choose(window, backbone="mlp", epochs=500)
+    window.start_training()
+    qtbot.waitUntil(lambda: _trainer_step(window) > 5, timeout=LONG)
+    pid = window.run.pid
+    os.kill(pid, signal.SIGSTOP)  # frozen: it reads no stop, and SIGTERM waits for it
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)  # terminate, then kill
+    assert gone(pid)
+    assert "Stopped at step" in window.training.progress.format()
+    assert [b for b in window.findChildren(QMessageBox) if b.isVisible()] == []
+
+
+def test_kill_9_mid_run_says_so_keeps_the_weights_and_trains_again(qtbot):
+    window = _window(qtbot)
+    _choose(window, backbone="mlp", epochs=500)
+    window.start_training()
+    qtbot.waitUntil(lambda: _trainer_step(window) > 20, timeout=LONG)
+    qtbot.waitUntil(lambda: window.run.child.version > 1, timeout=LONG)  # weights arrived
+    pid, block = window.run.pid, window.run.child.shm_name
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    assert gone(pid) and not shared_block_exists(block)
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and "killed by signal 9 (SIGKILL)" in boxes[0].text()
+    assert boxes[0].text().count(". ") == 0 and boxes[0].text().endswith(".")  # one sentence
+    session = window.session
+    assert session.config.backbone == "mlp" and session.dirty
+    assert all(bool(torch.isfinite(v).all()) for v in session.model.state_dict().values())
+    latent = window.panel("latent")
+    latent.move_point([0.5, -0.5])
+    image = latent.decoded()
+    assert image.shape == (8, 8) and np.isfinite(image).all()
+    np.testing.assert_allclose(image, session.decode([[0.5, -0.5]])[0], atol=1e-6)
+
+    _choose(window, backbone="mlp", epochs=1)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    assert "Finished" in window.training.progress.format()

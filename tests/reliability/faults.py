@@ -75,6 +75,33 @@ def huge_images() -> Dataset:
                    torch.zeros(2, dtype=torch.long), ["blank"])  # fmt: skip
 
 
+# Loaders for the training process (`trainer.runner.start(load="faults:NAME")`): each takes
+# the dataset name the run asked for, as trainer.data.load does, and returns a failing one.
+def load_digits(_name: str) -> Dataset:
+    return digits()
+
+
+def load_nan_digits(_name: str) -> Dataset:
+    return nan_digits()
+
+
+def load_flaky_digits(_name: str) -> Dataset:
+    return flaky_digits()
+
+
+def load_huge_images(_name: str) -> Dataset:
+    return huge_images()
+
+
+def load_with_faulty_term(_name: str) -> Dataset:
+    """Digits, with the objective whose term fails registered in this (the child) process."""
+    from models.objectives import OBJECTIVES
+
+    OBJECTIVES["faulty"] = FaultyTerm
+    FaultyTerm.budget = 25
+    return digits()
+
+
 def skip_unless_allocations_can_fail() -> None:
     """With overcommit 'always' a 1.2 TB request would succeed and then really fill memory."""
     mode = Path("/proc/sys/vm/overcommit_memory")

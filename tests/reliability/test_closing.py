@@ -5,39 +5,37 @@ from __future__ import annotations
 
 import gc
 import os
-from pathlib import Path
 
 import numpy as np
+from children import children_of, gone, shared_block_exists
 from PySide6.QtCore import QThreadPool
 from support import GRID, LONG_MS, os_threads
 
 from explorer import MainWindow
 from explorer.recovery import recovery_path
-from trainer import checkpoint
-from trainer.worker import TrainingWorker
+from trainer import checkpoint, runner
 
 
 def _children() -> list[int]:
-    """Processes whose parent is this one (the app starts none)."""
-    me, found = os.getpid(), []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == me:
-                found.append(int(entry.name))
-    return found
+    """Processes whose parent is this one, but multiprocessing's fork server and resource
+    tracker (they serve every run and end with the app; runs are the fork server's children)."""
+    return sorted(set(children_of(os.getpid())) - runner.helper_pids())
 
 
-def _nothing_left(qtbot, threads: list[str]) -> None:
+def _nothing_left(qtbot, threads: list[str], pids=(), blocks=()) -> None:
     pool = QThreadPool.globalInstance()
     assert pool.waitForDone(LONG_MS) and pool.activeThreadCount() == 0
     qtbot.waitUntil(lambda: os_threads() == threads, timeout=LONG_MS)
     gc.collect()
-    assert not any(type(o) is TrainingWorker for o in gc.get_objects())
+    assert not any(type(o) is runner.Run for o in gc.get_objects())
     assert _children() == []
+    assert all(gone(pid) for pid in pids)  # the training process, by its PID: not even a zombie
+    assert not any(shared_block_exists(name) for name in blocks)
+
+
+def _child(window) -> tuple[int, str]:
+    child = window.run.child
+    return child.pid, child.shm_name
 
 
 def test_close_right_after_open_writes_nothing_and_leaves_nothing(qtbot):
@@ -59,13 +57,14 @@ def test_close_while_training_keeps_saved_files_and_recovers_the_run(qtbot, tmp_
     saved_bytes = saved.read_bytes()
     choose(window, epochs=500, batch_size=16)
     assert window.start_training()
-    qtbot.waitUntil(lambda: window.controller.step > 20, timeout=LONG_MS)
+    qtbot.waitUntil(lambda: window.run.step > 20, timeout=LONG_MS)
+    pid, block = _child(window)
     window.close()
     assert saved.read_bytes() == saved_bytes
     kept = checkpoint.load(recovery_path())
     assert kept.model_config.hidden == [16] and kept.train_config.epochs == 500
     assert kept.history["train"]["step"][-1] > 20
-    _nothing_left(qtbot, threads)
+    _nothing_left(qtbot, threads, [pid], [block])
 
 
 def test_close_while_loading_leaves_nothing(qtbot, choose):
@@ -75,8 +74,9 @@ def test_close_while_loading_leaves_nothing(qtbot, choose):
     window.show()
     choose(window)
     assert window.start_training()
-    window.close()  # the worker may not even have its data yet
+    window.close()  # the process may not even be started yet
     _nothing_left(qtbot, threads)
+    assert not window.is_training()
 
 
 def test_close_after_an_unsaved_run_keeps_it_exactly(qtbot, choose):

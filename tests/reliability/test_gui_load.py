@@ -1,16 +1,19 @@
 """Load: 50 start/stop cycles from the GUI and a multi-epoch run with the latent map dragged the
-whole time end with no leaked threads or workers, bounded memory and a live event loop."""
+whole time end with no leaked processes, threads or shared memory, bounded memory and a live
+event loop."""
 
 from __future__ import annotations
 
 import gc
 import math
+from pathlib import Path
 
 import numpy as np
+from children import gone
 from PySide6.QtCore import QThread, QThreadPool, QTimer
 from support import LONG_MS, live_threads, os_threads, rss_mb
 
-from trainer.worker import TrainingWorker
+from trainer import runner
 
 CYCLES = 50
 WARM_UP = 3  # the first runs load digits, build the optimiser's kernels, grow the heaps
@@ -41,34 +44,42 @@ class Ticker:
         self.timer.stop()
 
 
-def _cycle(window, qtbot, ticker, index: int) -> None:
+def _blocks() -> set[str]:
+    """The shared memory blocks of training runs that exist now."""
+    return {p.name for p in Path("/dev/shm").glob("le_*")}
+
+
+def _cycle(window, qtbot, ticker, index: int, pids: list[int]) -> None:
     assert window.start_training()
     if index % 2:  # every other run trains a little before the stop; the rest stop at once
         seen = ticker.ticks
-        qtbot.waitUntil(lambda: window.controller.step > 0, timeout=LONG_MS)
+        qtbot.waitUntil(lambda: window.run.step > 0, timeout=LONG_MS)
         qtbot.waitUntil(lambda: ticker.ticks > seen, timeout=LONG_MS)  # the GUI kept ticking
+        pids.append(window.run.pid)
     window.stop_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG_MS)
 
 
 def test_fifty_start_stop_cycles_leak_nothing(window, qtbot, choose):
     choose(window, epochs=5, batch_size=32)
-    ticker = Ticker()
+    ticker, pids = Ticker(), []
     for i in range(WARM_UP):
-        _cycle(window, qtbot, ticker, i)
+        _cycle(window, qtbot, ticker, i, pids)
     gc.collect()
-    rss, threads, names = rss_mb(), os_threads(), live_threads()
+    rss, threads, names, blocks = rss_mb(), os_threads(), live_threads(), _blocks()
     for i in range(CYCLES):
-        _cycle(window, qtbot, ticker, i)
+        _cycle(window, qtbot, ticker, i, pids)
     ticker.stop()
     gc.collect()
     growth = rss_mb() - rss
     print(f"\nstart/stop x{CYCLES}: RSS growth {growth:+.1f} MiB, threads {threads}")
     assert growth < RSS_BOUND_MB
-    qtbot.waitUntil(lambda: os_threads() == threads, timeout=LONG_MS)  # the last run's thread
+    qtbot.waitUntil(lambda: os_threads() == threads, timeout=LONG_MS)  # the last launch thread
     assert live_threads() == names
     assert QThreadPool.globalInstance().activeThreadCount() == 0
-    assert _alive(TrainingWorker) == 0 and window.controller.worker is None
+    assert _alive(runner.Run) == 0 and window.run.child is None
+    assert len(pids) >= CYCLES // 2 and all(gone(pid) for pid in pids)  # no child, no zombie
+    assert _blocks() == blocks  # every run's shared memory unlinked
     threads_left = [o for o in gc.get_objects() if QThread in type(o).__mro__]
     assert not any(t.isRunning() for t in threads_left)
     assert window.training.train_button.isEnabled()
@@ -97,4 +108,4 @@ def test_dragging_the_latent_map_through_a_multi_epoch_run(window, qtbot, choose
     image = latent.decoded()
     assert image.shape == (8, 8) and image.min() >= 0 and image.max() <= 1
     qtbot.waitUntil(lambda: os_threads() == threads, timeout=LONG_MS)
-    assert _alive(TrainingWorker) == 0
+    assert _alive(runner.Run) == 0

@@ -1,18 +1,21 @@
 """Training faults end the run with a sentence, keep finite weights and leave the next run
-working: through trainer.loop.Trainer, the TrainingWorker thread and the main window."""
+working: through trainer.loop.Trainer, the training process (trainer.runner) and the window."""
 
 from __future__ import annotations
+
+import time
 
 import faults
 import pytest
 import torch
+from children import gone, shared_block_exists
 from PySide6.QtWidgets import QMessageBox
-from support import GRID, LONG_MS, assert_sentence, bounded
+from support import GRID, LONG_MS, LONG_S, assert_sentence, bounded
 
-import trainer.worker
 from models.objectives import OBJECTIVES
+from trainer import runner
 from trainer.loop import Trainer
-from trainer.worker import TrainingWorker
+from trainer.shared_weights import digest
 
 # fault -> (dataset, objective, train-config changes, what the message must say)
 FAULTS = {
@@ -21,6 +24,14 @@ FAULTS = {
     "flaky-data": (faults.flaky_digits, "ae", {}, "OSError"),
     "loss-term": (faults.digits, "faulty", {}, "ZeroDivisionError"),
     "out-of-memory": (faults.huge_images, "ae", {"batch_size": faults.HUGE_N}, "Out of memory"),
+}
+# the same datasets, loaded by the training process itself
+LOADERS = {
+    "divergence": "faults:load_digits",
+    "nan-data": "faults:load_nan_digits",
+    "flaky-data": "faults:load_flaky_digits",
+    "loss-term": "faults:load_with_faulty_term",
+    "out-of-memory": "faults:load_huge_images",
 }
 
 
@@ -78,32 +89,39 @@ def test_trainer_ends_the_run_with_a_sentence_and_keeps_good_weights(name):
         _healthy_run()
 
 
-@pytest.mark.parametrize("name", list(FAULTS))
-def test_worker_thread_reports_the_fault_and_the_next_run_works(qtbot, monkeypatch, name):
-    data, cfg, tc, expected = _prepare(name)
-    monkeypatch.setattr(trainer.worker, "load", lambda _name: data)
-    failed: list[str] = []
-    worker = TrainingWorker(cfg, tc)
-    worker.failed.connect(failed.append)
-    with qtbot.waitSignal(worker.finished, timeout=LONG_MS) as blocker:
-        worker.start()
-    result = blocker.args[0]
-    assert worker.wait(LONG_MS) and not worker.is_running()
-    assert not failed and result.error and expected in result.error
-    assert_sentence(result.error)
-    assert _finite(result.state)
+def _finish(run: runner.Run) -> None:
+    end = time.monotonic() + LONG_S
+    while not run.exited() and time.monotonic() < end:
+        run.poll()
+        time.sleep(0.01)
+    run.poll()
+    assert run.exited(), "the training process did not end"
+    run.cleanup()
+    assert gone(run.pid) and not shared_block_exists(run.shm_name)
 
-    monkeypatch.undo()
-    again = TrainingWorker(faults.config(faults.digits()), faults.train_config(None, epochs=1))
-    with qtbot.waitSignal(again.finished, timeout=LONG_MS) as blocker:
-        again.start()
-    assert again.wait(LONG_MS) and blocker.args[0].error is None
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_training_process_reports_the_fault_and_the_next_run_works(name):
+    _, cfg, tc, expected = _prepare(name)
+    run = runner.start(cfg, tc, load=LOADERS[name], threads=1)
+    _finish(run)
+    done = run.outcome
+    assert isinstance(done, runner.Done), f"the run did not report its end: {done!r}"
+    assert done.error and expected in done.error
+    assert_sentence(done.error)
+    assert run.exit_reason() == "exited with code 0"  # the fault ended the run, not the process
+    assert digest(run.final_state) == done.digest and _finite(run.final_state)
+
+    again = runner.start(faults.config(faults.digits()), faults.train_config(None, epochs=1))
+    _finish(again)
+    assert isinstance(again.outcome, runner.Done) and again.outcome.error is None
 
 
 @pytest.mark.parametrize("name", ["divergence", "loss-term"])
 def test_window_shows_the_fault_keeps_the_model_and_trains_again(window, qtbot, choose, name):
     _, cfg, tc, expected = _prepare(name)
-    assert window.controller.start(cfg, tc)
+    window.run.load = LOADERS[name]  # the objective that fails exists in the child too
+    assert window.run.start(cfg, tc)
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG_MS)
     boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     assert boxes and not boxes[-1].isModal() and expected in boxes[-1].text()
@@ -114,8 +132,9 @@ def test_window_shows_the_fault_keeps_the_model_and_trains_again(window, qtbot, 
     assert window.training.train_button.isEnabled()
 
     choose(window, epochs=1)
+    window.run.load = runner.DEFAULT_LOAD
     assert window.start_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG_MS)
-    assert window.controller.worker is None
+    assert window.run.child is None
     assert "Finished" in window.training.progress.format()
     assert _finite(session.model.state_dict())

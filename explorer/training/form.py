@@ -289,6 +289,10 @@ class TrainingForm(QWidget):
             self.seed.setValue(train.seed)
         self._update_rows()
 
+    def follow(self, run) -> None:
+        """Settings can change only while `run` (a TrainingRun) is idle."""
+        run.stateChanged.connect(lambda state, _text: self.setEnabled(state == "idle"))
+
     def to_json(self) -> str:
         cfg = {"model": self.model_config().to_dict(), "train": self.train_config().to_dict()}
         return json.dumps(cfg)

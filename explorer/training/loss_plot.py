@@ -210,6 +210,20 @@ class LossPanel(QWidget):
         self.plot.set_history(history)
         self.refresh_legend()
 
+    def follow(self, run) -> None:
+        """Draw the rows `run` (a TrainingRun) reports; the legend follows its progress."""
+        run.rows.connect(self.append_rows)
+        run.progress.connect(lambda _progress: self.refresh_legend())
+
+    def append_rows(self, rows: dict) -> None:
+        """Add history rows ({"train": {"step": [...], term: [...]}, "val": ...})."""
+        for split in ("train", "val"):
+            columns = rows.get(split) or {}
+            names = [k for k in columns if k not in ("step", "epoch")]
+            for i, step in enumerate(columns.get("step", ())):
+                terms = {name: columns[name][i] for name in names}
+                self.plot.append(step, *((terms, None) if split == "train" else (None, terms)))
+
     def refresh_legend(self) -> None:
         """Coloured term names with their latest train values, then the validation key."""
         train, val = self.plot.latest("train"), self.plot.latest("val")

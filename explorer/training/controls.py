@@ -1,4 +1,8 @@
-"""The left dock: the training form, Train / Pause / Stop, and a progress bar with ETA."""
+"""The left dock: the training form, Train / Pause / Stop, and a progress bar with ETA.
+
+The buttons and the bar follow a `TrainingRun` (`follow(run)`): its state enables the
+buttons that make sense, its progress fills the bar.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.training_form import TrainingForm
-
-IDLE, LOADING, TRAINING, PAUSED = "idle", "loading", "training", "paused"
+from explorer.training.form import TrainingForm
+from explorer.training.run import IDLE, LOADING, PAUSED, TRAINING
 
 
 def format_eta(seconds: float) -> str:
@@ -30,7 +33,7 @@ def format_eta(seconds: float) -> str:
 
 
 class TrainingPanel(QWidget):
-    """Form + buttons + progress; the window connects the signals to the worker."""
+    """Form + buttons + progress; `follow(run)` subscribes them to a TrainingRun."""
 
     trainClicked = Signal()
     pauseClicked = Signal()
@@ -83,6 +86,12 @@ class TrainingPanel(QWidget):
         self._text = "Starting..."
         self.set_state(IDLE)
 
+    def follow(self, run) -> None:
+        """Show `run` (a TrainingRun): its state on the buttons, its progress in the bar."""
+        run.stateChanged.connect(self.set_state)
+        run.progress.connect(self.show_progress)
+        self.form.follow(run)
+
     def set_state(self, state: str, message: str = "") -> None:
         """Enable the buttons that make sense in `state`; idle shows `message` in the bar."""
         self.state = state
@@ -90,7 +99,6 @@ class TrainingPanel(QWidget):
         self.train_button.setEnabled(not busy)
         self.pause_button.setEnabled(state in (TRAINING, PAUSED))
         self.stop_button.setEnabled(busy)
-        self.form.setEnabled(not busy)
         paused = state == PAUSED
         self.pause_button.setText("Resume" if paused else "Pause")
         icon = QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause

@@ -1,0 +1,98 @@
+"""The latent map's heavy part, run off the GUI thread: encode the test split, fit the map's
+axes, decode the grid. Plain numpy and torch (no Qt), so a background job can run it.
+
+The PCA is numpy's SVD of the centred codes (what scikit-learn's PCA computes), so the map
+never imports scikit-learn and SciPy (900 modules) into the window.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer.panels.images import tile
+from explorer.session import model_from, to_images
+
+ENCODE_CHUNK = 1024  # test examples per batch (and per cancellation check)
+
+
+@dataclass
+class Axes:
+    """The map's affine view of the code space: xy = (z - center) @ basis.T."""
+
+    center: np.ndarray  # [D]
+    basis: np.ndarray  # [2, D], orthonormal rows
+    labels: tuple[str, str]
+    variance: np.ndarray | None = None  # PCA: the share of variance along each axis
+
+
+def project(codes: np.ndarray, pca: bool, dims: tuple[int, int], previous=None) -> Axes:
+    """The identity for 2-d codes; else the top two principal directions of `codes` (signs
+    kept towards `previous`, so the map doesn't flip as training goes on), or two chosen
+    code dimensions (0-based `dims`)."""
+    size = codes.shape[1]
+    if size == 2:
+        return Axes(np.zeros(2, np.float32), np.eye(2, dtype=np.float32), ("z1", "z2"))
+    if not pca:
+        i, j = dims
+        basis = np.eye(size, dtype=np.float32)[[i, j]]
+        return Axes(np.zeros(size, np.float32), basis, (f"z{i + 1}", f"z{j + 1}"))
+    center = codes.mean(0).astype(np.float32)
+    _, s, vt = np.linalg.svd(codes - center, full_matrices=False)
+    basis = vt[:2].astype(np.float32)
+    if previous is not None and previous.shape == basis.shape:
+        basis *= np.where((basis * previous).sum(1) < 0, -1, 1)[:, None]
+    total = float((s**2).sum()) or 1.0
+    variance = (s[:2] ** 2) / total
+    labels = tuple(f"PC{k + 1} ({v:.0%} of variance)" for k, v in enumerate(variance))
+    return Axes(center, basis, labels, variance)
+
+
+class Replica:
+    """A model of the job's own, so the GUI's display copy is never read while it changes:
+    built once per architecture, then given each snapshot's weights."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # a replaced job may still be finishing on another thread
+        self._config = self._model = None
+
+    def run(self, config, state: dict, fn):
+        """fn(model) with `state` loaded into this replica."""
+        with self._lock, torch.no_grad():
+            if self._model is None or self._config != config:
+                self._model, self._config = model_from(config, state), config
+            else:
+                self._model.load_state_dict(state)
+            return fn(self._model)
+
+
+def encode(model, x: torch.Tensor, report) -> np.ndarray:
+    """Codes of `x` [N, D] float32, a chunk at a time; report(fraction) between chunks."""
+    parts = []
+    for i in range(0, len(x), ENCODE_CHUNK):
+        report(i / max(len(x), 1))
+        batch = torch.as_tensor(x[i : i + ENCODE_CHUNK], dtype=torch.float32)
+        parts.append(model.encode(batch).numpy())
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, model.code_size))
+
+
+def grid_codes(view, size_px, n: int, origin: np.ndarray, basis: np.ndarray):
+    """Codes of a grid of square cells (n along the shorter side) over the visible `view`
+    ((x0, x1), (y0, y1)) of a `size_px` (w, h) plot, top row first: (codes, columns)."""
+    (x0, x1), (y0, y1) = view
+    w, h = max(size_px[0], 1.0), max(size_px[1], 1.0)
+    cell = min(w, h) / n
+    nx, ny = max(1, round(w / cell)), max(1, round(h / cell))
+    xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
+    ys = y1 - (np.arange(ny) + 0.5) * (y1 - y0) / ny
+    xy = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2).astype(np.float32)
+    return origin + xy @ basis, nx
+
+
+def grid_mosaic(model, codes: np.ndarray, columns: int) -> np.ndarray:
+    """The decoded grid as one image, row 0 at the bottom (the map's y points up)."""
+    images = to_images(model.decode(torch.as_tensor(codes, dtype=torch.float32)))
+    return np.ascontiguousarray(tile(images, cols=columns, pad=1, fill=0.2)[::-1])

@@ -1,0 +1,361 @@
+"""`TrainingRun`: the GUI's half of a training run. It owns the run state and follows the child.
+
+States: idle -> loading (the child starts, loads the data and builds the model; the window
+gets the same data and a CPU display copy in the background) -> training <-> paused -> idle.
+The form, the buttons, the progress bar and the loss plot follow the signals; the session's
+model is the display copy, and every new weights version the child publishes goes into it.
+
+Nothing here waits: the child is started from a short-lived thread (the fork server may
+still be importing torch), its pipe is read when a QSocketNotifier says there is something
+(a 20 ms timer where pipes can't be watched), the weights are read without waiting for a
+lock, and Stop escalates by timers (stop, then terminate after GRACE_MS, then kill). Only
+`shutdown()` (closing the window, opening a file) waits, for at most a few seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import threading
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+
+from explorer.jobs import Job
+from explorer.session import model_from
+from models import ModelConfig
+from trainer import runner
+from trainer.config import TrainConfig
+from trainer.data import load
+from trainer.shared_weights import digest
+
+IDLE, LOADING, TRAINING, PAUSED = "idle", "loading", "training", "paused"
+TEXT_MS = 100  # the newest Progress goes out at most this often
+GRACE_MS = 1000  # after Stop: terminate a child still running after this, kill after as long again
+POLL_MS = 20  # where a pipe can't be watched (Windows), it is read this often
+
+
+@dataclass
+class RunResult:
+    """How a run that trained ended (`finished`): the weights are in the session already."""
+
+    model_config: ModelConfig
+    train_config: TrainConfig
+    steps: int
+    stopped: bool = False
+    error: str | None = None  # divergence, bad data, out of memory ... one sentence
+    history: dict | None = None
+    seconds: float = 0.0  # from the first step to the end, timed in the training process
+
+
+class TrainingRun(QObject):
+    """One run at a time for `session`: start, pause / resume, stop; signals for the views."""
+
+    stateChanged = Signal(str, str)  # (state, a line for the progress bar when idle)
+    progress = Signal(object)  # the newest trainer.loop.Progress (no weights), <= 1 / TEXT_MS
+    rows = Signal(object)  # history rows the trainer appended: {"train": {col: [...]}, "val": ...}
+    weightsArrived = Signal(int)  # a weights version went into the session's model
+    finished = Signal(object)  # RunResult: the run trained and ended (done, stopped, or an error)
+    failed = Signal(str)  # one sentence: the run could not start, or its process died
+    message = Signal(str)  # a status-bar line
+    replacing = Signal()  # the session's model is about to be replaced by the run's
+
+    _launched = Signal()  # the starting thread left a runner.Run (or an exception) in _pending
+
+    def __init__(self, session, parent: QObject | None = None, load: str = runner.DEFAULT_LOAD):
+        super().__init__(parent)
+        self.session, self.load = session, load
+        self.state = IDLE
+        self.step = 0
+        self.child: runner.Run | None = None  # the training process, while there is one
+        self.history: dict | None = None  # the trainer's history as it arrives
+        self._configs: tuple[ModelConfig, TrainConfig] | None = None
+        self._starter: threading.Thread | None = None
+        self._pending = None  # what the starting thread produced, until the GUI takes it
+        self._token = 0  # which launch is current
+        self._lock = threading.Lock()
+        self._terminated = False
+        self._model = None  # the session model this run feeds (None until it is set)
+        self._wanted = "train"  # what the person asked for last: train, pause or stop
+        self._latest = None  # the newest Progress not yet sent out
+        self._notifiers: list[QSocketNotifier] = []
+        self._prepare = Job(self)
+        self._text = QTimer(self, interval=TEXT_MS)
+        self._text.timeout.connect(self._send_latest)
+        self._poll = QTimer(self, interval=POLL_MS)
+        self._poll.timeout.connect(self._check)
+        self._grace = QTimer(self, singleShot=True, interval=GRACE_MS)
+        self._grace.timeout.connect(self._escalate)
+        self._launched.connect(self._on_launched)
+
+    # -- what the window calls ---------------------------------------------------------------
+    def is_training(self) -> bool:
+        return self.state != IDLE
+
+    @property
+    def pid(self) -> int | None:
+        """The training process's PID while there is one."""
+        return self.child.pid if self.child is not None else None
+
+    def start(self, model_config: ModelConfig, train_config: TrainConfig) -> bool:
+        """Start a run; False (and a message) when one is going."""
+        if self.is_training():
+            self.message.emit("A run is already going: stop it before starting another.")
+            return False
+        mc, tc = model_config.copy(), copy.copy(train_config)
+        self._configs, self.step, self.history = (mc, tc), 0, None
+        self._model, self._latest, self._wanted = None, None, "train"
+        self._set_state(LOADING)
+        self.message.emit(f"Loading {tc.dataset}...")
+        self._text.start()
+        with self._lock:
+            self._token += 1
+            token = self._token
+        self._starter = threading.Thread(
+            target=self._launch, args=(token, mc, tc), name="le-launch"
+        )
+        self._starter.start()
+        return True
+
+    def pause(self) -> None:
+        if self.state == TRAINING:
+            self._wanted = "pause"
+            if self.child is not None:
+                self.child.pause()
+            self._set_state(PAUSED)
+
+    def resume(self) -> None:
+        if self.state == PAUSED:
+            self._wanted = "train"
+            if self.child is not None:
+                self.child.resume()
+            self._set_state(TRAINING)
+
+    def toggle_pause(self) -> None:
+        self.resume() if self.state == PAUSED else self.pause()
+
+    def stop(self) -> None:
+        """Ask the run to stop after its current step; a child that does not is ended."""
+        if not self.is_training():
+            return
+        self._wanted = "stop"
+        if self.child is not None:
+            self.child.stop()
+            self._grace.start()
+        self.message.emit("Stopping after the current step...")
+
+    def shutdown(self, grace_s: float = 0.5) -> None:
+        """Stop now and wait (a few seconds at most) until the child is gone; the newest
+        weights it published go into the session first. For closing and opening files."""
+        if not self.is_training():
+            return
+        self._wanted = "stop"
+        if self._starter is not None:
+            self._starter.join(10.0)  # the launch itself takes milliseconds once warm
+        launched = self._take_launched()
+        if isinstance(launched, runner.Run):
+            self.child = launched
+        if self.child is not None:
+            self._apply_weights()
+            self.child.close(grace_s)
+        self._finish_quietly()
+
+    # -- starting ---------------------------------------------------------------------------
+    def _launch(self, token: int, mc: ModelConfig, tc: TrainConfig) -> None:
+        """The starting thread: the fork server may take seconds the first time."""
+        try:
+            result = runner.start(mc, tc, load=self.load, hold=True)
+        except Exception as error:  # no process could be started: say so on the GUI thread
+            result = error
+        with self._lock:
+            current = token == self._token
+            if current:
+                self._pending = result
+        if not current:  # shutdown() gave up waiting for this launch long ago
+            if isinstance(result, runner.Run):
+                result.close(0.1)
+            return
+        with contextlib.suppress(RuntimeError):  # the window and this object are gone
+            self._launched.emit()
+
+    def _take_launched(self):
+        with self._lock:
+            result, self._pending = self._pending, None
+            self._token += 1  # a launch still under way is not ours any more
+        self._starter = None
+        return result
+
+    def _on_launched(self) -> None:
+        result = self._take_launched()
+        if result is None:
+            return  # shutdown() took it already
+        if not isinstance(result, runner.Run):
+            self._end_idle("Training could not run")
+            self.failed.emit(f"The training process could not start ({result}): try again.")
+            return
+        self.child = result
+        if self._wanted == "stop":
+            self.stop()
+        if os.name == "posix":
+            for fd in (result.fileno(), result.sentinel):
+                notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
+                notifier.activated.connect(self._check)
+                self._notifiers.append(notifier)
+        else:
+            self._poll.start()
+        self._check()
+
+    # -- following the child ----------------------------------------------------------------
+    def _check(self, *_) -> None:
+        """Read what arrived (never waiting); when the child has ended, finish the run."""
+        run = self.child
+        if run is None:
+            return
+        for message in run.poll():
+            if isinstance(message, runner.Ready):
+                self._ready(message)
+            elif isinstance(message, runner.Update):
+                self._update(message)
+        self._apply_weights()
+        if run.exited():
+            self._ended()
+        elif run.eof and self._notifiers:  # the pipe is closed: only the sentinel is news now
+            self._notifiers[0].setEnabled(False)
+
+    def _ready(self, ready: runner.Ready) -> None:
+        """The child has its data and model: get the same data and a display copy, off the GUI
+        thread, then hand them to the session."""
+        self.history = self.child.history
+        mc, tc = self._configs
+        mc.input_shape = tuple(ready.input_shape)
+        got = self.child.read_weights()
+        state = got[1] if got else None
+        session = self.session
+        data = session.dataset
+
+        def prepare(_report):
+            dataset = data
+            if dataset is None or dataset.name != ready.dataset or dataset.shape != mc.input_shape:
+                dataset = load(tc.dataset)
+            return dataset, model_from(mc, state)
+
+        self._prepare.run(prepare, self._prepared, self._prepare_failed)
+
+    def _prepared(self, got) -> None:
+        if self.child is None or self._wanted == "stop":
+            return
+        dataset, model = got
+        mc, tc = self._configs
+        self.replacing.emit()  # the window keeps an unsaved model before it goes
+        self.session.set_model(model, dataset, history=self.history, train_config=tc)
+        self._model = self.session.model
+        self._apply_weights()
+        self.child.go()  # it waited after Ready: the curves and the panels start with step 0
+        self._set_state(TRAINING)
+        self.message.emit(f"Training {mc.backbone} {mc.objective} on {tc.dataset}")
+
+    def _prepare_failed(self, error: Exception) -> None:
+        self.failed.emit(f"The window could not load {self._configs[1].dataset}: {error}")
+        self.stop()
+
+    def _ours(self) -> bool:
+        return self._model is not None and self.session.model is self._model
+
+    def _update(self, update: runner.Update) -> None:
+        self.step = update.progress.step
+        self._latest = update.progress
+        if self._ours() and update.rows:
+            self.rows.emit(update.rows)
+
+    def _apply_weights(self) -> None:
+        if self.child is not None and self._ours():
+            got = self.child.read_weights()
+            if got is not None:
+                self.session.apply_weights(got[1])
+                self.weightsArrived.emit(got[0])
+
+    def _escalate(self) -> None:
+        """Stop was asked GRACE_MS ago and the child is still there: terminate, then kill."""
+        run = self.child
+        if run is None or run.exited():
+            return
+        if self._terminated:
+            run.kill()
+        else:
+            run.terminate()
+            self._terminated = True
+            self._grace.start()
+
+    def _ended(self) -> None:
+        """The child is gone (reaped): take its last words and weights, free everything."""
+        run = self.child
+        for message in run.poll(limit=100_000):
+            if isinstance(message, runner.Update):
+                self._update(message)
+        self._apply_weights()
+        outcome, ours = run.outcome, self._ours()
+        final = run.final_state if isinstance(outcome, runner.Done) and ours else None
+        if final is not None and digest(final) != outcome.digest:
+            outcome.error = "The final weights arrived damaged: the last whole ones are kept."
+        death = run.death_sentence()
+        self._stop_following()
+        mc, tc = self._configs
+        if isinstance(outcome, runner.Done) and outcome.began:
+            text = (
+                "Stopped by a problem: kept the last good weights"
+                if outcome.error
+                else f"Stopped at step {self.step} (model kept)"
+                if outcome.stopped
+                else f"Finished: {tc.epochs} epochs, {self.step} steps"
+            )
+            self._end_idle(text)
+            self.message.emit(text + ".")
+            history = self.history if ours else None
+            self.finished.emit(
+                RunResult(
+                    mc, tc, self.step, outcome.stopped, outcome.error, history, outcome.seconds
+                )
+            )
+        elif isinstance(outcome, runner.Done):
+            self._end_idle("Stopped before training began")
+            self.message.emit("Stopped before training began.")
+        elif isinstance(outcome, runner.Failed):
+            self._end_idle("Training could not run")
+            self.failed.emit(outcome.text)
+        elif self._wanted == "stop":  # ended by us (terminate or kill) after a Stop
+            self._end_idle(f"Stopped at step {self.step} (model kept)")
+        else:
+            self._end_idle("The training process ended unexpectedly")
+            self.failed.emit(death)
+
+    def _stop_following(self) -> None:
+        for notifier in self._notifiers:
+            notifier.setEnabled(False)
+            notifier.deleteLater()
+        self._notifiers = []
+        self._poll.stop()
+        self._grace.stop()
+        self._terminated = False
+        self._prepare.invalidate()
+        if self.child is not None:
+            self.child.cleanup()
+        self.child = None
+
+    def _finish_quietly(self) -> None:
+        self._stop_following()
+        self._end_idle(f"Stopped at step {self.step} (model kept)" if self.step else "Ready")
+
+    def _end_idle(self, text: str) -> None:
+        self._text.stop()
+        self._send_latest()
+        self._set_state(IDLE, text)
+
+    def _send_latest(self) -> None:
+        p, self._latest = self._latest, None
+        if p is not None and self._ours():
+            self.progress.emit(p)
+
+    def _set_state(self, state: str, text: str = "") -> None:
+        self.state = state
+        self.stateChanged.emit(state, text)
