@@ -49,6 +49,7 @@ class TrainingController(QObject):
         self._snapshot_ms = SNAPSHOT_MS
         self._clock = (0.0, 0.0)  # (wall, GUI-thread CPU) at the last snapshot
         self._latest = None  # the newest Progress not yet shown as text
+        self._shown = None  # the newest Progress shown
         self._text_timer = QTimer(self, interval=TEXT_MS)
         self._text_timer.timeout.connect(self._show_latest)
 
@@ -65,7 +66,7 @@ class TrainingController(QObject):
         self.worker.progress.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
-        self.step, self._model, self._pending = 0, None, None
+        self.step, self._model, self._pending, self._shown = 0, None, None, None
         self._snapshot_ms, self._clock = SNAPSHOT_MS, (time.perf_counter(), time.thread_time())
         self._set_state(LOADING)
         self._text_timer.start()
@@ -125,7 +126,7 @@ class TrainingController(QObject):
         new_step = p.step != self.step or p.val_terms is not None
         self.step = p.step
         if new_step and p.terms:
-            self.loss.plot.append(p.step, p.terms, p.val_terms)
+            self.loss.plot.append(p.step, p.terms, p.val_terms, lr=getattr(p, "lr", 0.0))
             self._record(p)
         self._latest = p
         if p.weights is not None:
@@ -146,10 +147,13 @@ class TrainingController(QObject):
                 columns.setdefault("epoch", []).append(p.epoch)
             for name, value in terms.items():
                 columns.setdefault(name, []).append(value)
+            if split == "train" and getattr(p, "lr", 0.0) > 0:
+                columns.setdefault("lr", []).append(p.lr)
 
     def _show_latest(self) -> None:
         p, self._latest = self._latest, None
         if p is not None:
+            self._shown = p
             self.panel.show_progress(p)
             self.loss.refresh_legend()
 
@@ -174,6 +178,7 @@ class TrainingController(QObject):
         self._throttle.stop()
         self._pending = None
         self._text_timer.stop()
+        last = self._latest or self._shown
         self._show_latest()
         if result is None:
             self._set_state(IDLE, "Stopped before training began")
@@ -189,6 +194,11 @@ class TrainingController(QObject):
             if result.stopped
             else f"Finished: {result.train_config.epochs} epochs, {self.step} steps"
         )
+        if not (result.error or result.stopped) and last is not None and last.epoch < last.epochs:
+            text = (
+                f"Stopped early at epoch {last.epoch} of {last.epochs} (no better validation "
+                f"loss for {result.train_config.patience} epochs); kept epoch {last.best_epoch}"
+            )
         self._set_state(IDLE, text)
         self.message.emit(text + ".")
 

@@ -29,7 +29,6 @@ from explorer.training_panel import TrainingPanel
 from models import ModelConfig, build
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError
-from trainer.config import TrainConfig
 from trainer.data import load
 from trainer.paths import home
 
@@ -150,7 +149,7 @@ class MainWindow(QMainWindow):
 
     # -- menu actions (these may open dialogs) ---------------------------------------------
     def new_run(self) -> None:
-        self.form.set_configs(ModelConfig(objective="vae", loss="bce"), TrainConfig())
+        self.form.reset()
         self.statusBar().showMessage("New run: choose the settings, then Train (Ctrl+T).", 8000)
 
     def open_dialog(self) -> None:

@@ -31,7 +31,7 @@ from torch import nn
 from models import ModelConfig, build, term_names
 from models.corruption import corrupt
 from trainer.config import TrainConfig
-from trainer.schedules import make_scheduler
+from trainer.schedules import make_scheduler, rising_share
 from trainer.stopping import EarlyStopping, holdout
 
 SYNC_S = 0.05  # at most one Progress per this many seconds between epoch ends
@@ -182,7 +182,8 @@ class Trainer:
         noise, out, epoch = self.noise, None, first
         # The objective names the terms whose weight warms up (the VAE: kl); others have none.
         warm_steps = math.ceil(n / bs) * cfg.kl_warmup if getattr(model, "warmup_terms", ()) else 0
-        stopper = EarlyStopping(cfg.patience if len(self.val_index) else 0)
+        settle = first + math.ceil(rising_share(cfg.schedule) * cfg.epochs)
+        stopper = EarlyStopping(cfg.patience if len(self.val_index) else 0, settle)
         try:
             train_x = self.dataset.train_x
             if len(self.val_index):

@@ -20,6 +20,11 @@ WARMUP = 0.05  # cosine: share of the steps spent warming up
 PCT_START = 0.3  # onecycle: share of the steps spent rising
 
 
+def rising_share(name: str) -> float:
+    """The share of a run's steps over which schedule `name` raises the learning rate."""
+    return {"onecycle": PCT_START, "cosine": WARMUP}.get(name, 0.0)
+
+
 def cosine_factor(step: int, total: int, warmup: float = WARMUP) -> float:
     """The cosine schedule's multiplier of lr after `step` of `total` steps (0 <= step <= total)."""
     ramp = max(1, round(warmup * total))
@@ -39,7 +44,5 @@ def make_scheduler(name: str, optimizer: torch.optim.Optimizer, total: int):
             optimizer, max_lr=lr, total_steps=max(total, 2), pct_start=PCT_START
         )
     if name == "cosine":
-        return torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: cosine_factor(step, total)
-        )
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: cosine_factor(step, total))
     raise ValueError(f"schedule must be one of onecycle, cosine, constant, not {name!r}.")

@@ -29,10 +29,12 @@ def holdout(n: int, fraction: float) -> tuple[torch.Tensor, torch.Tensor]:
 
 class EarlyStopping:
     """Tracks the best validation loss; `update` says when `patience` epochs brought nothing
-    better. `restore(model)` puts the best epoch's weights (and buffers) back."""
+    better, never before epoch `settle` (while the learning rate still rises the validation
+    loss is noisy). `restore(model)` puts the best epoch's weights (and buffers) back."""
 
-    def __init__(self, patience: int) -> None:
+    def __init__(self, patience: int, settle: int = 0) -> None:
         self.patience = patience
+        self.settle = settle
         self.best = math.inf
         self.best_epoch = 0
         self._state: dict[str, torch.Tensor] | None = None
@@ -47,7 +49,7 @@ class EarlyStopping:
             self.best, self.best_epoch = loss, epoch
             self._state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             return False
-        return epoch - self.best_epoch >= self.patience
+        return epoch >= self.settle and epoch - self.best_epoch >= self.patience
 
     def restore(self, model: nn.Module) -> bool:
         """Load the best weights into model; False when there is nothing recorded."""
