@@ -156,3 +156,14 @@ def test_a_seeded_run_with_every_option_repeats_exactly(digits):
     (a, history_a, best_a), (b, history_b, best_b) = run(), run()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert history_a == history_b and best_a == best_b  # (train rows are timed: not compared)
+
+
+def test_early_stopping_waits_for_the_learning_rate_to_peak(digits):
+    few = data.Dataset("few", digits.train_x[:60], digits.test_x, digits.train_y[:60],
+                       digits.test_y, digits.classes)  # fmt: skip
+    config = ModelConfig(input_shape=(1, 8, 8), hidden=[512], code_size=30)
+    train = TrainConfig(epochs=40, lr=3e-2, batch_size=8, schedule="onecycle", patience=1)
+    trainer, progress = _run(config, train, few)
+    assert progress[-1].epoch >= 12  # onecycle rises over the first 30% of the 40 epochs
+    val = trainer.history["val"]["loss"]
+    assert trainer.validate()["loss"] == pytest.approx(min(val), rel=1e-6)
