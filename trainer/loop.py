@@ -185,10 +185,9 @@ class Trainer:
         settle = first + math.ceil(rising_share(cfg.schedule) * cfg.epochs)
         stopper = EarlyStopping(cfg.patience if len(self.val_index) else 0, settle)
         try:
-            train_x = self.dataset.train_x
-            if len(self.val_index):
-                train_x = train_x[self.train_index]
-            x = self._x = train_x.to(device, torch.float32)
+            x = self._x = self.dataset.train_x.to(device, torch.float32)
+            # Batches index the whole split through the training indices (no copy of it).
+            keep = self.train_index.to(device) if len(self.val_index) else None
             gen = torch.Generator(device=device).manual_seed(cfg.seed)
             optimizer = self._optimizer = make_optimizer(model, cfg.lr, device, cfg.weight_decay)
             scheduler = make_scheduler(cfg.schedule, optimizer, total)
@@ -196,6 +195,8 @@ class Trainer:
             for epoch in range(first + 1, self._last_epoch + 1):
                 model.train()
                 order = torch.randperm(n, generator=gen, device=device)
+                if keep is not None:
+                    order = keep[order]
                 for i in range(0, n, bs):
                     if self._stop.is_set() or not self._resume.is_set():
                         if not self._stop.is_set():
