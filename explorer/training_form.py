@@ -72,6 +72,8 @@ TIPS = {
     "layer norm for mlp). It steadies and speeds up training of deeper networks.",
     "depth": "Conv: convolutions per stage. 2 adds a stride-1 convolution before each "
     "stride-2 one (and after each upsampling): a deeper, stronger network that trains slower.",
+    "dense": "Conv: width of a fully connected layer between the last feature map and the "
+    "code (the decoder mirrors it); 0 for none. It helps very small codes.",
     "epochs": "Passes over the training split. Early stopping may end the run sooner.",
     "batch_size": "Examples per gradient step.",
     "lr": "The peak Adam learning rate of the schedule. If training diverges (loss becomes "
@@ -144,6 +146,7 @@ class TrainingForm(QWidget):
         self.loss = _combo("lossCombo", ["bce", "mse"], TIPS["loss"])
         self.norm = _combo("normCombo", NORMS, TIPS["norm"])
         self.depth = _spin("depthSpin", 1, 8, 1, TIPS["depth"])
+        self.dense = _spin("denseSpin", 0, 100_000, 0, TIPS["dense"])
         self.noise_kind = _combo("noiseKindCombo", LEVELS, TIPS["noise"])
         self.noise_level = QDoubleSpinBox(objectName="noiseLevelSpin", toolTip=TIPS["noise"])
         self.noise_level.setSingleStep(0.05)
@@ -189,6 +192,7 @@ class TrainingForm(QWidget):
                 ("Activation", self.activation),
                 ("Normalisation", self.norm),
                 ("Conv depth", self.depth),
+                ("Dense layer", self.dense),
                 ("Loss", self.loss),
             ],
         )
@@ -255,6 +259,7 @@ class TrainingForm(QWidget):
         self._show_row(self.activation, not linear)
         self._show_row(self.norm, not linear)
         self._show_row(self.depth, self.backbone.currentData() == "conv")
+        self._show_row(self.dense, self.backbone.currentData() == "conv")
         if linear:  # a linear output is not in [0, 1]: bce does not apply
             _set_data(self.loss, "mse")
         self.loss.setEnabled(not linear)
@@ -302,6 +307,7 @@ class TrainingForm(QWidget):
             beta=self.beta.value(),
             norm=self.norm.currentData(),
             depth=self.depth.value(),
+            dense=self.dense.value(),
         )
 
     def train_config(self) -> TrainConfig:
@@ -347,6 +353,7 @@ class TrainingForm(QWidget):
                 self.hidden.setText(",".join(str(n) for n in values["hidden"]))
             _set_data(self.norm, values["norm"])
             self.depth.setValue(values["depth"])
+            self.dense.setValue(values["dense"])
             _set_data(self.activation, values["activation"])
             _set_data(self.loss, values["loss"])
             for key in ("epochs", "batch_size", "lr", "weight_decay", "patience", "kl_warmup"):
@@ -395,6 +402,7 @@ class TrainingForm(QWidget):
             self.beta.setValue(model.beta)
             _set_data(self.norm, model.norm)
             self.depth.setValue(model.depth)
+            self.dense.setValue(model.dense)
         if train is not None:
             self.set_dataset(train.dataset)
             self.epochs.setValue(train.epochs)

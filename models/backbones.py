@@ -165,7 +165,9 @@ class ConvBackbone(Backbone):
     before each stride-2 one. The decoder mirrors the encoder with transposed convolutions
     (whose output_padding is chosen per stage and per side, so the output is exactly
     (C, H, W) for odd sizes too, e.g. 9 x 13), each followed by depth - 1 stride-1
-    convolutions; with depth >= 2 the last of them maps to the C output channels.
+    convolutions; with depth >= 2 the last of them maps to the C output channels. `dense`
+    > 0 puts a fully connected layer of that width (with `norm` and the activation) between
+    the last feature map and the code, and mirrors it in the decoder.
     """
 
     @classmethod
@@ -197,12 +199,18 @@ class ConvBackbone(Backbone):
                 c_in = c_out
             down += conv(c_in, c_out, stride=2)
         down.append(nn.Flatten())
-        self.encoder = nn.Sequential(*down)
         last_h, last_w = sizes[-1]
-        self.feature_size = chans[-1] * last_h * last_w
+        maps = chans[-1] * last_h * last_w
+        up: list[nn.Module] = []
+        if config.dense:
+            width = config.dense
+            down += [nn.Linear(maps, width), *norm_layer(config.norm, width, False), act()]
+            up += [nn.Linear(self.code_size, width), *norm_layer(config.norm, width, False), act()]
+        self.encoder = nn.Sequential(*down)
+        self.feature_size = config.dense or maps
         self.head = nn.Linear(self.feature_size, head_size)
-        up: list[nn.Module] = [
-            nn.Linear(self.code_size, self.feature_size),
+        up += [
+            nn.Linear(config.dense or self.code_size, maps),
             act(),
             nn.Unflatten(1, (chans[-1], last_h, last_w)),
         ]

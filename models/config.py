@@ -36,7 +36,8 @@ class ModelConfig:
     `hidden` is the list of layer widths for `mlp` and of channels per stride-2 stage
     for `conv`; the `linear` backbone ignores it (and `activation` and `norm`, the
     normalisation layer after each hidden layer: none, batch or group). `depth` is the
-    number of convolutions per stage of the `conv` backbone (others ignore it).
+    number of convolutions per stage of the `conv` backbone and `dense` the width of its
+    fully connected layer before the code (0: none); the others ignore both.
     """
 
     backbone: str = "mlp"
@@ -53,6 +54,7 @@ class ModelConfig:
     beta: float = 1.0
     norm: str = "none"
     depth: int = 1
+    dense: int = 0
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep the documented types so configs compare equal.
@@ -103,6 +105,10 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, not {value!r}.")
         if not _is_number(self.rho) or not 0 < self.rho < 1:
             raise ValueError(f"rho must be a number strictly between 0 and 1, not {self.rho!r}.")
+        if not _is_int(self.dense) or not 0 <= self.dense <= MAX_SIZE:
+            raise ValueError(
+                f"dense must be a whole number from 0 to {MAX_SIZE}, not {self.dense!r}."
+            )
         BACKBONES[self.backbone].check_config(self)
 
     def to_dict(self) -> dict:

@@ -53,6 +53,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     add("--hidden", type=_hidden, help="layer widths or conv channels, e.g. 256,128" + RECIPE)
     add("--norm", choices=list(NORMS), help="normalisation after each hidden layer" + RECIPE)
     add("--depth", type=int, help="convolutions per conv stage; more is deeper" + RECIPE)
+    add("--dense", type=int, help="conv: width of a fully connected layer before the code, "
+        "0 for none; wider adds capacity" + RECIPE)  # fmt: skip
     add("--activation", choices=list(ACTIVATIONS), help="hidden-layer non-linearity" + RECIPE)
     add("--loss", choices=["mse", "bce"], help="reconstruction loss" + RECIPE)
     add("--noise", default=m.noise, help="corruption of denoising, kind:level, e.g. gaussian:0.5")

@@ -1,12 +1,12 @@
 """Default settings per kind of data and backbone: the one table the form and `train` share.
 
-A recipe gives the architecture (hidden sizes, normalisation, convolutions per stage,
-activation, loss) and the optimisation (batch size, peak learning rate, weight decay, and
-how many training examples to show, from which the number of epochs follows for a
-dataset of n training images). The kind of data is chosen by the image's shorter side:
-up to 16 pixels like the 8 x 8 digits, up to 30 like 28 x 28 MNIST, else like 32 x 32
-shapes, CIFAR-10 and folders (at their chosen size; larger images get more conv stages
-from the same channel list, see models.backbones.conv_sizes).
+A recipe gives the architecture (hidden sizes, normalisation, convolutions per stage, a
+dense layer before the code, activation, loss) and the optimisation (batch size, peak
+learning rate, weight decay, and how many training examples to show, from which the
+number of epochs follows for a dataset of n training images). The kind of data is chosen
+by the image's shorter side: up to 16 pixels like the 8 x 8 digits, up to 30 like 28 x 28
+MNIST, else like 32 x 32 shapes, CIFAR-10 and folders (at their chosen size; larger
+images get more conv stages from the same channel list, see models.backbones.conv_sizes).
 
 Numbers were chosen on a validation split held out from the training split, and measured
 on the test split by benchmarks/quality.py (docs/benchmarks.md).
@@ -40,6 +40,7 @@ class Recipe:
     hidden: tuple[int, ...] = ()
     norm: str = "none"
     depth: int = 1
+    dense: int = 0
     activation: str = "relu"
     loss: str = "bce"
     batch_size: int = 64
@@ -61,7 +62,7 @@ TABLE: dict[tuple[str, str], Recipe] = {
     ("32x32", "mlp"): Recipe((512, 256, 128), "group", weight_decay=0.3, samples=216_000),
     ("32x32", "conv"): Recipe((32, 64, 128), "batch", weight_decay=1.0, samples=180_000),
 }
-MODEL_FIELDS = ("hidden", "norm", "depth", "activation", "loss")
+MODEL_FIELDS = ("hidden", "norm", "depth", "dense", "activation", "loss")
 TRAIN_FIELDS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "kl_warmup")
 
 
