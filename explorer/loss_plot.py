@@ -74,6 +74,7 @@ class LossPlot(pg.PlotWidget):
         item.getAxis("right").linkToView(self.lr_view)
         item.getAxis("right").setLabel("learning rate", color=LR_COLOR)
         item.getAxis("right").setLogMode(True)
+        item.getAxis("right").enableAutoSIPrefix(False)
         self.lr_view.setXLink(item)
         self.lr_view.setMouseEnabled(x=False, y=False)
         self.lr_curve = pg.PlotDataItem(pen=pg.mkPen(LR_COLOR, width=1), name="lr")

@@ -87,7 +87,8 @@ TIPS = {
     "loss and keep the best epoch's weights. Raising it trains longer; 0 never stops early.",
     "clip": "Largest gradient norm per step (0: off). Lowering it tames runs whose loss jumps.",
     "kl_warmup": "VAE: epochs over which the KL weight rises from 0 to beta. Raising it "
-    "guards longer against posterior collapse (codes that ignore the input); 0: off.",
+    "guards longer against posterior collapse (codes that ignore the input); 0: off. At "
+    "most half the epochs are used.",
     "val_fraction": "Share of the training split held out to validate each epoch and to "
     "stop early; the test split is never used for either. 0 trains on all of it.",
     "device": "Where the training runs: only devices this machine has are listed.",

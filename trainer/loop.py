@@ -181,7 +181,9 @@ class Trainer:
         self._begin(total=total, last_epoch=first + cfg.epochs)
         noise, out, epoch = self.noise, None, first
         # The objective names the terms whose weight warms up (the VAE: kl); others have none.
-        warm_steps = math.ceil(n / bs) * cfg.kl_warmup if getattr(model, "warmup_terms", ()) else 0
+        # A warm-up lasts at most half the run, so a shortened run still ends at full weight.
+        warm_epochs = min(cfg.kl_warmup, cfg.epochs // 2)
+        warm_steps = math.ceil(n / bs) * warm_epochs if getattr(model, "warmup_terms", ()) else 0
         settle = first + math.ceil(rising_share(cfg.schedule) * cfg.epochs)
         stopper = EarlyStopping(cfg.patience if len(self.val_index) else 0, settle)
         try:

@@ -185,3 +185,15 @@ def test_early_stopping_waits_for_the_learning_rate_to_peak(digits):
     assert progress[-1].epoch >= 12  # onecycle rises over the first 30% of the 40 epochs
     val = trainer.history["val"]["loss"]
     assert trainer.validate()["loss"] == pytest.approx(min(val), rel=1e-6)
+
+
+def test_a_warm_up_longer_than_half_the_run_is_cut_to_half(digits):
+    config = _mlp(objective="vae", loss="bce", code_size=2)
+    trainer = Trainer(config, TrainConfig(epochs=4, kl_warmup=10, patience=0), digits)
+    seen = []
+    trainer.model.register_forward_pre_hook(
+        lambda module, args: seen.append(module.warmup) if module.training else None
+    )
+    list(trainer.run())
+    ramp = 2 * math.ceil(len(trainer.train_index) / 128)  # half of the 4 epochs
+    assert seen[ramp - 1] == 1.0 and seen[ramp - 2] < 1.0 and set(seen[ramp:]) == {1.0}
