@@ -26,10 +26,10 @@ class TrainConfig:
     when the validation loss has not improved for this many epochs and keep the best
     epoch's weights (0: train every epoch, keep the last). `clip`: the largest gradient norm
     (0: no clipping). `kl_warmup`: epochs over which the weights of the objective's warm-up
-    terms (the VAE's kl) rise from 0 to their value (at most half the run's epochs). `val_fraction`: the share of the
-    training split held out for validation and early stopping (0: none; the loss plot then
-    shows the test split and early stopping is off). `weight_decay`: AdamW's decoupled
-    weight decay.
+    terms (the VAE's kl) rise from 0 to their value (at most half the run's epochs).
+    `val_fraction`: the share of the training split held out for validation and early
+    stopping (0: none; the loss plot then shows the test split and early stopping is off).
+    `weight_decay`: AdamW's decoupled weight decay.
     """
 
     dataset: str = "digits"
