@@ -167,9 +167,10 @@ class TrainingForm(QWidget):
         self.device = _combo("deviceCombo", available_devices(), TIPS["device"])
         self.seed = _spin("seedSpin", 0, 2**31 - 1, 0, TIPS["seed"])
         self.note = QLabel(objectName="recipeNote", wordWrap=True)
-        self.note.setToolTip("Changing the dataset or backbone fills in the recipe's defaults "
+        self.note.setToolTip("Changing the dataset or backbone (or the code size across "
+                             f"{recipes.SMALL_CODE}) fills in the recipe's defaults "
                              "(trainer/recipes.py), the same as `train` uses.")  # fmt: skip
-        self._recipe_key = None  # (dataset, backbone) whose recipe the form shows
+        self._recipe_key = None  # the _key() whose recipe the form shows
         self._loading = False  # set_configs is filling the form: no recipe
         spins = {"sparsity": "sparsitySpin", "rho": "rhoSpin", "contractive": "contractiveSpin",
                  "beta": "betaSpin", "lr": "lrSpin", "weight_decay": "weightDecaySpin",
@@ -233,6 +234,7 @@ class TrainingForm(QWidget):
         self.backbone.currentIndexChanged.connect(self._update_rows)
         self.backbone.currentIndexChanged.connect(self._recipe_changed)
         self.dataset.currentIndexChanged.connect(self._recipe_changed)
+        self.code_size.valueChanged.connect(self._recipe_changed)
         self.noise_kind.currentIndexChanged.connect(self._noise_range)
         self.reset()
 
@@ -339,15 +341,19 @@ class TrainingForm(QWidget):
         self.apply_recipe()
 
     def _recipe_changed(self) -> None:
-        if not self._loading and self.dataset.currentData() != FOLDER:
-            key = (self.dataset.currentData(), self.backbone.currentData())
-            if key != self._recipe_key:
-                self.apply_recipe()
+        folder = self.dataset.currentData() == FOLDER  # the file dialog is open
+        if not self._loading and not folder and self._key() != self._recipe_key:
+            self.apply_recipe()
+
+    def _key(self) -> tuple:
+        """What the recipe depends on: dataset, backbone, and whether the code is small."""
+        small = self.code_size.value() <= recipes.SMALL_CODE
+        return self.dataset.currentData(), self.backbone.currentData(), small
 
     def apply_recipe(self) -> None:
         """Fill in the recipe for the chosen dataset and backbone, and say so under the form."""
         dataset, backbone = self.dataset.currentData(), self.backbone.currentData()
-        values = recipes.for_dataset(dataset, backbone)
+        values = recipes.for_dataset(dataset, backbone, self.code_size.value())
         self._loading = True
         try:
             if backbone != "linear":
@@ -361,10 +367,11 @@ class TrainingForm(QWidget):
                 getattr(self, key).setValue(values[key])
         finally:
             self._loading = False
-        self._recipe_key = (dataset, backbone)
+        self._recipe_key = self._key()
         shape, _ = recipes.shape_and_size(dataset)
         size = "x".join(str(n) for n in shape[1:])
-        arch = f"hidden {self.hidden.text()}, {values['norm']} norm, "
+        dense = f"dense {values['dense']}, " if backbone == "conv" and values["dense"] else ""
+        arch = f"hidden {self.hidden.text()}, {dense}{values['norm']} norm, "
         arch = "" if backbone == "linear" else arch
         self.note.setText(
             f"Filled in the defaults for {backbone} on {size} images: {arch}{values['loss']}, "
@@ -381,7 +388,7 @@ class TrainingForm(QWidget):
             self._set_configs(model, train)
         finally:
             self._loading = False
-        self._recipe_key = (self.dataset.currentData(), self.backbone.currentData())
+        self._recipe_key = self._key()
         self.note.setText("")
         self._update_rows()
 

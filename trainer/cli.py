@@ -93,7 +93,7 @@ def configs(
 ) -> tuple[ModelConfig, TrainConfig]:
     """The two configs from parsed arguments, flags not given taken from the recipe for
     these images (n_train of them) and backbone; ValueError names a bad one."""
-    recipe = recipes.defaults(input_shape, args.backbone, n_train, args.epochs)
+    recipe = recipes.defaults(input_shape, args.backbone, n_train, args.epochs, args.code_size)
     args = argparse.Namespace(**vars(args))
     for key, value in recipe.items():
         if getattr(args, key, None) is None:

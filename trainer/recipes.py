@@ -33,6 +33,8 @@ FOLDER = ((1, FOLDER_SIZE, FOLDER_SIZE), None)  # a folder before it is read: si
 EPOCHS = (5, 300)  # the fewest and most epochs a recipe gives
 PATIENCE_SHARE, MIN_PATIENCE = 0.25, 5  # early stopping: patience as a share of the epochs
 KL_WARMUP_SHARE = 0.1  # the VAE's KL weight rises over this share of the epochs
+SMALL_CODE = 8  # codes this small get the recipe's dense layer (a 2-d code from 2,048
+# conv features in one linear map underfits; at code 30 the extra layer overfits)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Recipe:
     hidden: tuple[int, ...] = ()
     norm: str = "none"
     depth: int = 1
-    dense: int = 0
+    dense: int = 0  # conv: a dense layer this wide before codes of at most SMALL_CODE units
     activation: str = "relu"
     loss: str = "bce"
     batch_size: int = 64
@@ -57,10 +59,10 @@ TABLE: dict[tuple[str, str], Recipe] = {
     ("8x8", "conv"): Recipe((32, 64), "group", 2, weight_decay=0.3, samples=216_000),
     ("28x28", "linear"): Recipe(**LINEAR, lr=3e-2, samples=144_000),
     ("28x28", "mlp"): Recipe((512, 256, 128), "group", weight_decay=0.3, samples=216_000),
-    ("28x28", "conv"): Recipe((32, 64, 128), "batch", weight_decay=1.0, samples=180_000),
+    ("28x28", "conv"): Recipe((32, 64, 128), "batch", dense=256, weight_decay=1.0, samples=180_000),
     ("32x32", "linear"): Recipe(**LINEAR, lr=3e-2, samples=144_000),
     ("32x32", "mlp"): Recipe((512, 256, 128), "group", weight_decay=0.3, samples=216_000),
-    ("32x32", "conv"): Recipe((32, 64, 128), "batch", weight_decay=1.0, samples=180_000),
+    ("32x32", "conv"): Recipe((32, 64, 128), "batch", dense=256, weight_decay=1.0, samples=180_000),
 }
 MODEL_FIELDS = ("hidden", "norm", "depth", "dense", "activation", "loss")
 TRAIN_FIELDS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "kl_warmup")
@@ -78,11 +80,16 @@ def shape_and_size(dataset: str) -> tuple[tuple[int, int, int], int | None]:
 
 
 def defaults(
-    input_shape, backbone: str, n_train: int | None = None, epochs: int | None = None
+    input_shape,
+    backbone: str,
+    n_train: int | None = None,
+    epochs: int | None = None,
+    code_size: int = 2,
 ) -> dict:
     """The recipe's settings as ModelConfig and TrainConfig field values (MODEL_FIELDS and
-    TRAIN_FIELDS) for `backbone` on images of `input_shape`, n_train of them; patience and
-    KL warm-up follow `epochs` when it is given (else the recipe's epochs)."""
+    TRAIN_FIELDS) for `backbone` on images of `input_shape`, n_train of them, with a code of
+    `code_size`; patience and KL warm-up follow `epochs` when it is given (else the
+    recipe's epochs)."""
     recipe = TABLE[(kind(input_shape), backbone)]
     if not epochs:
         epochs = recipe.epochs
@@ -92,13 +99,14 @@ def defaults(
     values.update(
         hidden=list(recipe.hidden) or [64],  # linear ignores hidden; keep a valid list
         epochs=epochs,
+        dense=recipe.dense if code_size <= SMALL_CODE else 0,
         patience=max(MIN_PATIENCE, math.ceil(PATIENCE_SHARE * epochs)),
         kl_warmup=math.ceil(KL_WARMUP_SHARE * epochs),
     )
     return {key: values[key] for key in (*MODEL_FIELDS, *TRAIN_FIELDS)}
 
 
-def for_dataset(dataset: str, backbone: str) -> dict:
+def for_dataset(dataset: str, backbone: str, code_size: int = 2) -> dict:
     """`defaults` for a catalogue dataset (or folder) by name, before it is loaded."""
     shape, n_train = shape_and_size(dataset)
-    return defaults(shape, backbone, n_train)
+    return defaults(shape, backbone, n_train, code_size=code_size)

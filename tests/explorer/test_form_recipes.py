@@ -109,3 +109,17 @@ def test_the_loss_plot_draws_the_learning_rate_on_the_right_axis(qtbot):
     assert "lr" not in plot.latest("train")
     plot.set_history({"train": {"step": [1], "loss": [1.0]}})  # an old checkpoint: no rate
     assert plot.lr_points() == 0 and plot.latest_lr() is None
+
+
+def test_a_small_code_gets_the_recipes_dense_layer(qtbot):
+    form = _form(qtbot)
+    _choose(form.backbone, "conv")
+    _choose(form.dataset, "mnist")
+    width = recipes.for_dataset("mnist", "conv", 2)["dense"]
+    assert width > 0 and form.dense.value() == width and f"dense {width}" in form.note.text()
+    form.code_size.setValue(30)
+    assert form.dense.value() == 0
+    form.code_size.setValue(16)  # still a large code: the form is left as it is
+    form.dense.setValue(5)
+    form.code_size.setValue(20)
+    assert form.dense.value() == 5

@@ -81,7 +81,9 @@ def test_train_takes_the_recipe_for_flags_not_given():
     assert model.depth == values["depth"]  # the flags not given still come from the recipe
 
 
-@pytest.mark.parametrize(("name", "code_size"), [("digits", 2), ("digits", 8), ("shapes", 2)])
+@pytest.mark.parametrize(
+    ("name", "code_size"), [("digits", 2), ("digits", 8), ("shapes", 2), ("shapes", 8)]
+)
 def test_the_default_linear_autoencoder_reaches_pca(name, code_size):
     dataset = data.load(name)
     values = recipes.defaults(dataset.shape, "linear", len(dataset.train_x))
@@ -94,3 +96,15 @@ def test_the_default_linear_autoencoder_reaches_pca(name, code_size):
     ours = analysis.test_mse(trainer.model.eval(), dataset)
     pca = analysis.pca_test_mse(dataset, code_size)
     assert ours <= 1.02 * pca, (ours, pca)
+
+
+def test_the_dense_layer_is_for_small_codes_only():
+    rows = [(kind, r) for (kind, backbone), r in recipes.TABLE.items() if backbone == "conv"]
+    assert any(r.dense for _, r in rows)
+    for kind, recipe in rows:
+        shape = {"8x8": (1, 8, 8), "28x28": (1, 28, 28), "32x32": (3, 32, 32)}[kind]
+        small = recipes.defaults(shape, "conv", 1000, code_size=recipes.SMALL_CODE)
+        large = recipes.defaults(shape, "conv", 1000, code_size=recipes.SMALL_CODE + 1)
+        assert small["dense"] == recipe.dense and large["dense"] == 0
+    model, _ = _parse("--backbone", "conv", "--code-size", "30")
+    assert model.dense == 0
