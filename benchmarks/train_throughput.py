@@ -1,9 +1,11 @@
 """Trainer samples/s against a bare PyTorch loop on the same model, data, batch and device.
 
 Prints one JSON object. Both loops start from the same seeded model on the same data
-tensor (already on the device), use the same Adam (fused where PyTorch has it), batch
-size and epochs, and shuffle by index; the bare loop also runs the Trainer's epoch-end
-validation (a batched no_grad forward over the test split), so both do the same work.
+tensor (already on the device), use the same Adam (fused where PyTorch has it) and
+learning-rate schedule (stepped every batch), batch size and epochs, train on the same
+training indices (the validation split held out) and shuffle by index; the bare loop also
+runs the Trainer's epoch-end validation (a batched no_grad forward over the validation
+split), so both do the same work.
 Runs are interleaved in pairs; `ratio` is the median of the pairs' ratios.
 
     python benchmarks/train_throughput.py [--repeats 5] [--device auto] [--threads N]
@@ -27,6 +29,8 @@ from models import ModelConfig, build  # noqa: E402
 from trainer import data  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
 from trainer.loop import VAL_BATCH, Trainer, make_optimizer, resolve_device  # noqa: E402
+from trainer.schedules import make_scheduler  # noqa: E402
+from trainer.stopping import holdout  # noqa: E402
 
 BUDGET = 0.95
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}  # cpu: for a shared machine
@@ -55,7 +59,7 @@ def trainer_sps(model_config: ModelConfig, train_config: TrainConfig, dataset, c
     for _ in trainer.run():
         pass
     elapsed = clock() - start
-    return train_config.epochs * len(dataset.train_x) / elapsed
+    return train_config.epochs * len(trainer.train_index) / elapsed
 
 
 def bare_sps(model_config: ModelConfig, train_config: TrainConfig, dataset, clock) -> float:
@@ -63,20 +67,24 @@ def bare_sps(model_config: ModelConfig, train_config: TrainConfig, dataset, cloc
     torch.manual_seed(train_config.seed)
     model = build(model_config).to(device)
     x = dataset.train_x.to(device)
-    test = dataset.test_x.to(device)
+    train_index, val_index = holdout(len(x), train_config.val_fraction)
+    test = dataset.train_x[val_index].to(device)
+    keep = train_index.to(device)
     optimizer = make_optimizer(model, train_config.lr, device)  # the same Adam settings
     gen = torch.Generator(device=device).manual_seed(train_config.seed)
-    n, bs = len(x), train_config.batch_size
+    n, bs = len(train_index), train_config.batch_size
+    scheduler = make_scheduler(train_config.schedule, optimizer, -(-n // bs) * train_config.epochs)
     val_bs = max(bs, VAL_BATCH)
     start = clock()
     for _ in range(train_config.epochs):
         model.train()
-        order = torch.randperm(n, generator=gen, device=device)
+        order = keep[torch.randperm(n, generator=gen, device=device)]
         for i in range(0, n, bs):
             out = model(x[order[i : i + bs]])
             optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
             optimizer.step()
+            scheduler.step()
         model.eval()
         with torch.no_grad():
             val = sum(model(test[i : i + val_bs]).loss for i in range(0, len(test), val_bs))
@@ -148,7 +156,8 @@ def main() -> None:
     }
     result = {}
     for name, (model_config, dataset, epochs) in cases.items():
-        train_config = TrainConfig(epochs=epochs, batch_size=128, device=args.device)
+        # patience 0: every epoch runs, so both loops do the same number of steps
+        train_config = TrainConfig(epochs=epochs, batch_size=128, device=args.device, patience=0)
         result[name] = measure(
             model_config, train_config, dataset, args.repeats, CLOCKS[args.clock]
         )

@@ -35,7 +35,6 @@ from explorer.training.run import TrainingRun
 from models import ModelConfig, build
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError
-from trainer.config import TrainConfig
 from trainer.data import load
 from trainer.paths import home
 
@@ -189,7 +188,7 @@ class MainWindow(QMainWindow):
 
     # -- menu actions (these may open dialogs) ---------------------------------------------
     def new_run(self) -> None:
-        self.form.set_configs(ModelConfig(objective="vae", loss="bce"), TrainConfig())
+        self.form.reset()
         self.statusBar().showMessage("New run: choose the settings, then Train (Ctrl+T).", 8000)
 
     def open_dialog(self) -> None:

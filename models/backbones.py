@@ -32,6 +32,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
 }
 
+NORMS = ("none", "batch", "group")  # normalisation after each hidden layer (not the code)
+GROUPS = 8  # group norm: up to this many channel groups (an mlp layer is one group: layer norm)
 MIN_CONV_SIZE = 8  # smallest H and W the conv backbone accepts
 MIN_FEATURE_MAP = 2  # the conv encoder's smallest feature map is at least 2 x 2
 
@@ -59,6 +61,19 @@ class Backbone(nn.Module):
 
     def output(self, logits: torch.Tensor) -> torch.Tensor:
         return self.output_activation(logits)
+
+
+def norm_layer(kind: str, width: int, conv: bool) -> list[nn.Module]:
+    """The normalisation layer `kind` for `width` features or channels ([] for "none").
+
+    batch: BatchNorm (running statistics in eval mode); group: GroupNorm over up to GROUPS
+    channel groups for conv, one group (layer norm) for mlp, the same in train and eval mode.
+    """
+    if kind == "batch":
+        return [nn.BatchNorm2d(width) if conv else nn.BatchNorm1d(width)]
+    if kind == "group":
+        return [nn.GroupNorm(math.gcd(GROUPS, width) if conv else 1, width)]
+    return []
 
 
 def _check_hidden(config: ModelConfig, meaning: str) -> None:
@@ -95,8 +110,9 @@ class LinearBackbone(Backbone):
 class MLPBackbone(Backbone):
     """Fully connected: input -> hidden[0] -> ... -> hidden[-1] -> code, mirrored back.
 
-    Each hidden layer is Linear + the selected activation; the code layer is linear (the
-    objective may add its own code activation); the output is a sigmoid (data in [0, 1]).
+    Each hidden layer is Linear + the normalisation (`norm`) + the selected activation; the
+    code layer is linear (the objective may add its own code activation); the output is a
+    sigmoid (data in [0, 1]).
     """
 
     @classmethod
@@ -110,14 +126,14 @@ class MLPBackbone(Backbone):
         widths = [size, *config.hidden]
         down: list[nn.Module] = [nn.Flatten()]
         for n_in, n_out in zip(widths[:-1], widths[1:]):
-            down += [nn.Linear(n_in, n_out), act()]
+            down += [nn.Linear(n_in, n_out), *norm_layer(config.norm, n_out, False), act()]
         self.encoder = nn.Sequential(*down)
         self.feature_size = widths[-1]
         self.head = nn.Linear(widths[-1], head_size)
         back = [self.code_size, *reversed(config.hidden)]
         up: list[nn.Module] = []
         for n_in, n_out in zip(back[:-1], back[1:]):
-            up += [nn.Linear(n_in, n_out), act()]
+            up += [nn.Linear(n_in, n_out), *norm_layer(config.norm, n_out, False), act()]
         up += [nn.Linear(back[-1], size), nn.Unflatten(1, self.input_shape)]
         self.decoder = nn.Sequential(*up)
         self.output_activation = nn.Sigmoid()
@@ -142,11 +158,16 @@ class ConvBackbone(Backbone):
     """Stride-2 convolutions down, transposed convolutions up, for any C in {1, 3}, H, W >= 8.
 
     `hidden` gives the channels of each stride-2 stage (kernel 3, padding 1, then the
-    activation), e.g. [32, 64]. Stages that would shrink a side below 2 pixels are
-    dropped from the end of the list: an 8 x 8 input uses at most 2 stages (8 -> 4 -> 2),
-    28 x 28 or 32 x 32 at most 4. `stages` tells how many were used. The decoder mirrors
-    the encoder with transposed convolutions whose output_padding is chosen per stage and
-    per side, so the output is exactly (C, H, W) for odd sizes too (e.g. 9 x 13).
+    normalisation `norm` and the activation), e.g. [32, 64, 128]. Stages that would shrink
+    a side below 2 pixels are dropped from the end of the list: an 8 x 8 input uses at most
+    2 stages (8 -> 4 -> 2), 28 x 28 or 32 x 32 at most 4. `stages` tells how many were used.
+    `depth` is the number of convolutions per stage: depth - 1 stride-1 convolutions come
+    before each stride-2 one. The decoder mirrors the encoder with transposed convolutions
+    (whose output_padding is chosen per stage and per side, so the output is exactly
+    (C, H, W) for odd sizes too, e.g. 9 x 13), each followed by depth - 1 stride-1
+    convolutions; with depth >= 2 the last of them maps to the C output channels. `dense`
+    > 0 puts a fully connected layer of that width (with `norm` and the activation) between
+    the last feature map and the code, and mirrors it in the decoder.
     """
 
     @classmethod
@@ -161,21 +182,35 @@ class ConvBackbone(Backbone):
 
     def __init__(self, config: ModelConfig, head_size: int) -> None:
         super().__init__(config, head_size)
-        act = ACTIVATIONS[config.activation]
+        act, depth = ACTIVATIONS[config.activation], config.depth
         channels, height, width = self.input_shape
         sizes = conv_sizes(height, width, len(config.hidden))
         self.stages = len(sizes) - 1
         chans = [channels, *config.hidden[: self.stages]]
+
+        def conv(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
+            layer = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1)
+            return [layer, *norm_layer(config.norm, c_out, True), act()]
+
         down: list[nn.Module] = []
         for c_in, c_out in zip(chans[:-1], chans[1:]):
-            down += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), act()]
+            for _ in range(depth - 1):
+                down += conv(c_in, c_out)
+                c_in = c_out
+            down += conv(c_in, c_out, stride=2)
         down.append(nn.Flatten())
-        self.encoder = nn.Sequential(*down)
         last_h, last_w = sizes[-1]
-        self.feature_size = chans[-1] * last_h * last_w
+        maps = chans[-1] * last_h * last_w
+        up: list[nn.Module] = []
+        if config.dense:
+            width = config.dense
+            down += [nn.Linear(maps, width), *norm_layer(config.norm, width, False), act()]
+            up += [nn.Linear(self.code_size, width), *norm_layer(config.norm, width, False), act()]
+        self.encoder = nn.Sequential(*down)
+        self.feature_size = config.dense or maps
         self.head = nn.Linear(self.feature_size, head_size)
-        up: list[nn.Module] = [
-            nn.Linear(self.code_size, self.feature_size),
+        up += [
+            nn.Linear(config.dense or self.code_size, maps),
             act(),
             nn.Unflatten(1, (chans[-1], last_h, last_w)),
         ]
@@ -183,13 +218,17 @@ class ConvBackbone(Backbone):
             (out_h, out_w), (in_h, in_w) = sizes[stage - 1], sizes[stage]
             # (in - 1) * 2 - 2 + 3 + pad = out  ->  pad = out - 2 * in + 1, 0 or 1
             pad = (out_h - 2 * in_h + 1, out_w - 2 * in_w + 1)
+            c_out = chans[stage - 1] if stage > 1 or depth == 1 else chans[1]
             up.append(
-                nn.ConvTranspose2d(
-                    chans[stage], chans[stage - 1], 3, stride=2, padding=1, output_padding=pad
-                )
+                nn.ConvTranspose2d(chans[stage], c_out, 3, stride=2, padding=1, output_padding=pad)
             )
-            if stage > 1:
-                up.append(act())
+            if stage > 1 or depth > 1:
+                up += [*norm_layer(config.norm, c_out, True), act()]
+            for i in range(depth - 1):
+                if stage == 1 and i == depth - 2:
+                    up.append(nn.Conv2d(c_out, channels, 3, padding=1))  # to the output channels
+                else:
+                    up += conv(c_out, c_out)
         self.decoder = nn.Sequential(*up)
         self.output_activation = nn.Sigmoid()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from models.backbones import ACTIVATIONS, BACKBONES
+from models.backbones import ACTIVATIONS, BACKBONES, NORMS
 from models.corruption import parse_noise
 from models.objectives import OBJECTIVES
 
@@ -13,6 +13,7 @@ LOSSES = ("mse", "bce")
 CHANNELS = (1, 3)
 MAX_SIZE = 100_000  # upper bound on code_size and hidden widths: a typo guard
 MAX_SIDE = 4096  # upper bound on H and W
+MAX_DEPTH = 8  # upper bound on convolutions per conv stage
 
 
 def _is_int(value) -> bool:
@@ -33,7 +34,10 @@ class ModelConfig:
     """What to build: a backbone crossed with an objective, and their settings.
 
     `hidden` is the list of layer widths for `mlp` and of channels per stride-2 stage
-    for `conv`; the `linear` backbone ignores it (and `activation`).
+    for `conv`; the `linear` backbone ignores it (and `activation` and `norm`, the
+    normalisation layer after each hidden layer: none, batch or group). `depth` is the
+    number of convolutions per stage of the `conv` backbone and `dense` the width of its
+    fully connected layer before the code (0: none); the others ignore both.
     """
 
     backbone: str = "mlp"
@@ -48,6 +52,9 @@ class ModelConfig:
     rho: float = 0.05
     contractive: float = 1e-3
     beta: float = 1.0
+    norm: str = "none"
+    depth: int = 1
+    dense: int = 0
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep the documented types so configs compare equal.
@@ -83,6 +90,11 @@ class ModelConfig:
             )
         _one_of("activation", self.activation, tuple(ACTIVATIONS))
         _one_of("loss", self.loss, LOSSES)
+        _one_of("norm", self.norm, NORMS)
+        if not _is_int(self.depth) or not 1 <= self.depth <= MAX_DEPTH:
+            raise ValueError(
+                f"depth must be a whole number from 1 to {MAX_DEPTH}, not {self.depth!r}."
+            )
         try:
             parse_noise(self.noise)
         except ValueError as error:
@@ -93,6 +105,10 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, not {value!r}.")
         if not _is_number(self.rho) or not 0 < self.rho < 1:
             raise ValueError(f"rho must be a number strictly between 0 and 1, not {self.rho!r}.")
+        if not _is_int(self.dense) or not 0 <= self.dense <= MAX_SIZE:
+            raise ValueError(
+                f"dense must be a whole number from 0 to {MAX_SIZE}, not {self.dense!r}."
+            )
         BACKBONES[self.backbone].check_config(self)
         OBJECTIVES[self.objective].check_config(self)
 

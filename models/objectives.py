@@ -57,6 +57,7 @@ class Autoencoder(nn.Module):
 
     terms: tuple[str, ...] = ("recon",)
     weights: dict[str, str] = {}  # term name -> the config field that holds its weight
+    warmup_terms: tuple[str, ...] = ()  # terms whose weight a trainer may warm up from 0
     head_factor = 1  # the encoder head gives head_factor * code_size numbers
     channels: tuple[int, ...] = (1, 3)  # the image channels this objective accepts
 
@@ -77,6 +78,9 @@ class Autoencoder(nn.Module):
         backbone = BACKBONES[config.backbone]
         self.backbone = backbone(self.config, self.head_factor * config.code_size)
         self._recon = RECON_LOSSES[config.loss]
+        # A trainer's warm-up sets this in [0, 1]: the weights of warmup_terms are multiplied
+        # by it in `loss` (the terms themselves stay unweighted). Not saved with the weights.
+        self.warmup = 1.0
 
     @property
     def code_size(self) -> int:
@@ -153,7 +157,8 @@ class Autoencoder(nn.Module):
         terms = {"recon": self._recon(logits, x_hat, target), **extra}
         loss = terms["recon"]
         for name, weight in self.weights.items():
-            loss = loss + getattr(self.config, weight) * terms[name]
+            scale = self.warmup if name in self.warmup_terms else 1.0
+            loss = loss + scale * getattr(self.config, weight) * terms[name]
         return AEOutput(loss, terms, x_hat, z)
 
 
@@ -271,11 +276,13 @@ class VariationalAutoencoder(Autoencoder):
     `encode` returns the mean; `forward` samples z = mean + std * eps (the
     reparameterisation trick) on every call, from `generator` when given; `kl` is the
     closed-form KL(q(z|x) || N(0, I)) per example, so `recon + kl` is the negative ELBO (in
-    nats with bce) and `loss = recon + beta * kl`.
+    nats with bce) and `loss = recon + beta * kl`. A KL warm-up (TrainConfig.kl_warmup) scales
+    beta by `warmup`, rising from 0 to 1 over the first epochs, against posterior collapse.
     """
 
     terms = ("recon", "kl")
     weights = {"kl": "beta"}
+    warmup_terms = ("kl",)
     head_factor = 2
 
     def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:

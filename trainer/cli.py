@@ -12,8 +12,9 @@ from dataclasses import fields
 from pathlib import Path
 
 from models import BACKBONES, OBJECTIVES, ModelConfig
-from models.backbones import ACTIVATIONS
-from trainer.config import DEVICES, TrainConfig
+from models.backbones import ACTIVATIONS, NORMS
+from trainer import recipes
+from trainer.config import DEVICES, SCHEDULES, TrainConfig
 
 BAR_S = 0.1  # the TTY progress bar is redrawn at most this often
 LINE_S = 10.0  # without a TTY, a progress line at most this often
@@ -33,25 +34,50 @@ def _hidden(text: str) -> list[int]:
         ) from None
 
 
+RECIPE = " (default: the recipe for the dataset and backbone, trainer/recipes.py)"
+
+
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """Every ModelConfig field (but input_shape, from the dataset) and TrainConfig field."""
+    """Every ModelConfig field (but input_shape, from the dataset) and TrainConfig field.
+
+    Flags the recipe sets default to None and are filled in by `configs` from
+    trainer.recipes for the dataset and backbone, so the form and the command line agree.
+    """
     m, t = ModelConfig(), TrainConfig()
     add = parser.add_argument
     add("--dataset", default=t.dataset, help="digits, shapes, mnist, ..., or folder:PATH")
     add("--backbone", default=m.backbone, choices=list(BACKBONES))
     add("--objective", default=m.objective, choices=list(OBJECTIVES))
     add("--code-size", type=int, default=m.code_size, help="size of the code (latent) layer")
-    add("--epochs", type=int, default=t.epochs, help="passes over the training split")
-    add("--hidden", type=_hidden, default=m.hidden, help="layer widths or channels, e.g. 256,128")
-    add("--activation", default=m.activation, choices=list(ACTIVATIONS))
-    add("--loss", default=m.loss, choices=["mse", "bce"])
+    add("--epochs", type=int, help="passes over the training split" + RECIPE)
+    add("--hidden", type=_hidden, help="layer widths or conv channels, e.g. 256,128" + RECIPE)
+    add("--norm", choices=list(NORMS), help="normalisation after each hidden layer" + RECIPE)
+    add("--depth", type=int, help="convolutions per conv stage; more is deeper" + RECIPE)
+    add("--dense", type=int, help="conv: width of a fully connected layer before the code, "
+        "0 for none; wider adds capacity" + RECIPE)  # fmt: skip
+    add("--activation", choices=list(ACTIVATIONS), help="hidden-layer non-linearity" + RECIPE)
+    add("--loss", choices=["mse", "bce"], help="reconstruction loss" + RECIPE)
     add("--noise", default=m.noise, help="corruption of denoising, kind:level, e.g. gaussian:0.5")
     add("--sparsity", type=float, default=m.sparsity, help="weight of the sparsity term")
     add("--rho", type=float, default=m.rho, help="target mean activation of sparse_kl")
     add("--contractive", type=float, default=m.contractive, help="weight of the contractive term")
     add("--beta", type=float, default=m.beta, help="weight of the VAE's kl term")
-    add("--batch-size", type=int, default=t.batch_size)
-    add("--lr", type=float, default=t.lr, help="Adam's learning rate")
+    add("--batch-size", type=int, help="examples per step" + RECIPE)
+    add("--lr", type=float, help="the peak learning rate of Adam's schedule" + RECIPE)
+    add("--schedule", default=t.schedule, choices=list(SCHEDULES),
+        help="learning-rate schedule: onecycle (warm up to --lr, then anneal), cosine (short "
+        "warm-up, then cosine decay) or constant")  # fmt: skip
+    add("--patience", type=int, help="stop after this many epochs without a better validation "
+        "loss and keep the best epoch's weights; raising it trains longer, 0 never stops "
+        "early" + RECIPE)  # fmt: skip
+    add("--clip", type=float, default=t.clip, help="largest gradient norm per step; lowering "
+        "it tames unstable runs, 0 turns clipping off")  # fmt: skip
+    add("--kl-warmup", type=int, help="VAE: epochs over which the kl weight rises from 0 to "
+        "--beta; raising it guards longer against posterior collapse" + RECIPE)  # fmt: skip
+    add("--weight-decay", type=float, help="AdamW's weight decay; raising it fights "
+        "overfitting, too much underfits" + RECIPE)  # fmt: skip
+    add("--val-fraction", type=float, default=t.val_fraction, help="share of the training "
+        "split held out for validation and early stopping; 0 trains on all of it")  # fmt: skip
     add("--device", default=t.device, choices=list(DEVICES), help="auto: cuda, then mps, then cpu")
     add("--seed", type=int, default=t.seed, help="the same seed repeats a run exactly")
     add("--out", required=True, help="where to save the checkpoint (.safetensors)")
@@ -62,8 +88,16 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def configs(args: argparse.Namespace, input_shape) -> tuple[ModelConfig, TrainConfig]:
-    """The two configs from parsed arguments; ValueError names a bad one."""
+def configs(
+    args: argparse.Namespace, input_shape, n_train: int | None = None
+) -> tuple[ModelConfig, TrainConfig]:
+    """The two configs from parsed arguments, flags not given taken from the recipe for
+    these images (n_train of them) and backbone; ValueError names a bad one."""
+    recipe = recipes.defaults(input_shape, args.backbone, n_train, args.epochs, args.code_size)
+    args = argparse.Namespace(**vars(args))
+    for key, value in recipe.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
     model = {f.name: getattr(args, f.name) for f in fields(ModelConfig) if f.name != "input_shape"}
     model_config = ModelConfig(input_shape=tuple(input_shape), **model)
     train_config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
@@ -158,7 +192,7 @@ def _train(args: argparse.Namespace) -> int:
     _check_out(Path(args.out))
     try:
         dataset = data.load(args.dataset)
-        model_config, train_config = configs(args, dataset.shape)
+        model_config, train_config = configs(args, dataset.shape, len(dataset.train_x))
         trainer = Trainer(model_config, train_config, dataset)
     except (ValueError, data.DatasetError) as error:
         raise _fail(error) from None
@@ -176,6 +210,17 @@ def _train(args: argparse.Namespace) -> int:
     if last is None or last.error:
         print(last.error if last else "Training did not run.", file=sys.stderr)
         return 1
+    if last.epoch < last.epochs:
+        print(
+            f"Stopped early at epoch {last.epoch} of {last.epochs}: the validation loss had not "
+            f"improved for {train_config.patience} epochs; kept the weights of epoch "
+            f"{last.best_epoch}.",
+            file=sys.stderr,
+        )
+    elif last.best_epoch and last.best_epoch < last.epoch:
+        print(
+            f"Kept the weights of epoch {last.best_epoch}, the best on validation.", file=sys.stderr
+        )
     try:
         path = checkpoint.save(
             args.out, trainer.model, train_config=train_config, dataset=dataset.name,

@@ -5,6 +5,12 @@ and loss values are read (and nan/inf checked) only at sync points, about every 
 at each epoch end, so the device never waits for Python in between. A diverged run gets
 the weights of the last finite sync point back.
 
+Optimisation (trainer/schedules.py, trainer/stopping.py): Adam (AdamW with weight decay),
+a learning-rate schedule stepped after every batch, optional gradient clipping, a warm-up
+of the weights the objective names in `warmup_terms` (the VAE's kl), and early stopping on
+a validation split held out from the training split that ends with the best epoch's
+weights.
+
 Progress carries a CPU copy of the weights about every 0.5 s, at each epoch end that is at
 least 50 ms after the previous copy (so tiny epochs do not flood the GUI), and in the last
 Progress of a run. While paused, `run()` yields one Progress (with weights) and then blocks
@@ -24,6 +30,8 @@ from torch import nn
 
 from models import ModelConfig, build, term_names
 from trainer.config import TrainConfig
+from trainer.schedules import make_scheduler, rising_share
+from trainer.stopping import EarlyStopping, holdout
 
 SYNC_S = 0.05  # at most one Progress per this many seconds between epoch ends
 WEIGHTS_S = 0.5  # a CPU weight snapshot about this often between epoch ends
@@ -45,6 +53,8 @@ class Progress:
     done: bool = False
     stopped: bool = False
     error: str | None = None
+    lr: float = 0.0  # the learning rate of the latest step
+    best_epoch: int = 0  # early stopping: the epoch whose weights the run keeps (0: none yet)
 
 
 def psnr_db(mse: float) -> float:
@@ -65,7 +75,7 @@ def resolve_device(name: str) -> torch.device:
 
 def empty_history(names: list[str]) -> dict:
     return {
-        "train": {"step": [], **{n: [] for n in names}},
+        "train": {"step": [], **{n: [] for n in names}, "lr": []},
         "val": {"step": [], "epoch": [], **{n: [] for n in names}},
     }
 
@@ -82,9 +92,15 @@ def out_of_memory(error: BaseException) -> bool:
     return any(m in text for m in ("out of memory", "can't allocate memory", "cannot allocate"))
 
 
-def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.optim.Adam:
-    """Adam; the fused kernel where PyTorch has one (cpu, cuda), the same maths faster."""
-    return torch.optim.Adam(model.parameters(), lr=lr, fused=device.type in ("cpu", "cuda"))
+def make_optimizer(
+    model: nn.Module, lr: float, device: torch.device, weight_decay: float = 0.0
+) -> torch.optim.Optimizer:
+    """Adam, or AdamW with decoupled weight decay; the fused kernel where PyTorch has one
+    (cpu, cuda), the same maths faster."""
+    fused = device.type in ("cpu", "cuda")
+    if weight_decay:
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=fused)
 
 
 def _total_norm(tensors: list[torch.Tensor]) -> torch.Tensor:
@@ -137,6 +153,9 @@ class Trainer:
             for key, values in columns.items():
                 self.history.setdefault(split, {})[key] = list(values)
         self.step = (self.history["train"]["step"] or [0])[-1]
+        # Validation images come out of the training split; the test split is only reported.
+        self.train_index, self.val_index = holdout(len(dataset.train_x), train_config.val_fraction)
+        self.best_epoch = 0  # the epoch whose weights early stopping kept (0: none)
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
@@ -159,17 +178,30 @@ class Trainer:
     def run(self) -> Iterator[Progress]:
         """Train for `epochs` epochs, yielding Progress; the last one is done, stopped or error."""
         cfg, model, device = self.train_config, self.model, self.device
-        n, bs = len(self.dataset.train_x), cfg.batch_size
+        n, bs = len(self.train_index), cfg.batch_size
         first = (self.history["val"]["epoch"] or [0])[-1]
-        self._begin(total=math.ceil(n / bs) * cfg.epochs, last_epoch=first + cfg.epochs)
+        total = math.ceil(n / bs) * cfg.epochs
+        self._begin(total=total, last_epoch=first + cfg.epochs)
         out, epoch = None, first
+        # The objective names the terms whose weight warms up (the VAE: kl); others have none.
+        # A warm-up lasts at most half the run, so a shortened run still ends at full weight.
+        warm_epochs = min(cfg.kl_warmup, cfg.epochs // 2)
+        warm_steps = math.ceil(n / bs) * warm_epochs if getattr(model, "warmup_terms", ()) else 0
+        settle = first + math.ceil(rising_share(cfg.schedule) * cfg.epochs)
+        stopper = EarlyStopping(cfg.patience if len(self.val_index) else 0, settle)
         try:
             x = self._x = self.dataset.train_x.to(device, torch.float32)
+            # Batches index the whole split through the training indices (no copy of it).
+            keep = self.train_index.to(device) if len(self.val_index) else None
             gen = torch.Generator(device=device).manual_seed(cfg.seed)
-            optimizer = make_optimizer(model, cfg.lr, device)
+            optimizer = self._optimizer = make_optimizer(model, cfg.lr, device, cfg.weight_decay)
+            scheduler = make_scheduler(cfg.schedule, optimizer, total)
+            params = [p for p in model.parameters() if p.requires_grad]
             for epoch in range(first + 1, self._last_epoch + 1):
                 model.train()
                 order = torch.randperm(n, generator=gen, device=device)
+                if keep is not None:
+                    order = keep[order]
                 for i in range(0, n, bs):
                     if self._stop.is_set() or not self._resume.is_set():
                         if not self._stop.is_set():
@@ -182,11 +214,17 @@ class Trainer:
                         if self._stop.is_set():
                             yield self._progress(epoch, weights=True, stopped=True)
                             return
-                    inputs, target = self.model.training_pair(x[order[i : i + bs]], gen)
+                    if warm_steps:
+                        model.warmup = min(1.0, (self.step - self._start_step + 1) / warm_steps)
+                    inputs, target = model.training_pair(x[order[i : i + bs]], gen)
                     out = model(inputs, target=target)
                     optimizer.zero_grad(set_to_none=True)
                     out.loss.backward()
+                    if cfg.clip:
+                        torch.nn.utils.clip_grad_norm_(params, cfg.clip, foreach=True)
                     optimizer.step()
+                    if scheduler is not None:
+                        scheduler.step()
                     self.step += 1
                     if self.step == self._start_step + 1:  # the rate leaves out warm-up
                         self._last_sync, self._synced_step = time.perf_counter(), self.step
@@ -208,12 +246,22 @@ class Trainer:
                         self.history["val"][k].append(val[k])
                     self._record_figures(epoch, val)
                 last = epoch == self._last_epoch
-                weights = last or self._snapshot_due(SYNC_S)
+                # Early stopping compares epochs trained with the full weights (after warm-up).
+                early = False
+                if stopper.active and val and self.step - self._start_step >= warm_steps:
+                    early = stopper.update(epoch, val["loss"], model)
+                if (early or last) and stopper.restore(model):
+                    self.best_epoch = stopper.best_epoch
+                weights = last or early or self._snapshot_due(SYNC_S)
                 terms = {k: val[k] for k in self.names} if val else val
-                yield self._progress(epoch, weights=weights, val_terms=terms, done=last)
+                yield self._progress(epoch, weights=weights, val_terms=terms, done=last or early)
+                if early:
+                    return
         except Exception as error:  # out of memory, data that fails to read, a failing loss term
             self._restore()
             yield self._progress(epoch, weights=True, error=self._failure(error))
+        finally:
+            model.warmup = 1.0  # the trained model reports and samples with its full weights
 
     def _restore(self) -> None:
         """Put back the weights of the last finite sync point."""
@@ -239,6 +287,7 @@ class Trainer:
         self._total, self._last_epoch = total, last_epoch
         self._start_step = self._synced_step = self.step
         self._terms: dict[str, float] = {}
+        self._optimizer = None
         self._rate = 0.0
         self._last_sync = self._last_weights = self._last_check = time.perf_counter()
         live = list(self.model.state_dict().values())
@@ -257,8 +306,10 @@ class Trainer:
             state = _cpu_copy(self.model.state_dict())
             self._last_weights = time.perf_counter()
         frac = done / self._total
+        lr = float(self._optimizer.param_groups[0]["lr"]) if self._optimizer else 0.0
         return Progress(self.step, epoch, self._last_epoch, frac, self._rate, eta,
-                        dict(self._terms), weights=state, **kw)  # fmt: skip
+                        dict(self._terms), weights=state, lr=lr, best_epoch=self.best_epoch,
+                        **kw)  # fmt: skip
 
     def _sync(self, out) -> str | None:
         """Read the latest terms (one device sync) and, at most every SYNC_S, check the
@@ -289,9 +340,11 @@ class Trainer:
                     g.copy_(t)
                 self._last_check = now
         self._terms.update(zip(self.names, row))
-        self.history["train"]["step"].append(self.step)
+        train = self.history["train"]
+        train["step"].append(self.step)
         for k in self.names:
-            self.history["train"][k].append(self._terms[k])
+            train[k].append(self._terms[k])
+        train.setdefault("lr", []).append(float(self._optimizer.param_groups[0]["lr"]))
         return None
 
     def _record_figures(self, epoch: int, val: dict[str, float]) -> None:
@@ -307,12 +360,23 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Mean of every term over the test split in eval mode ({} when it is empty), and
-        the objective's `psnr_errors` as `<name>_psnr_db`. The inputs come from the model's
-        `training_pair` with a fixed seed (denoising's corruption), so epochs compare."""
+        """Mean of every term over the validation split (held out from the training split;
+        the test split when there is none) in eval mode, with the full term weights ({} when
+        it is empty), and the objective's `psnr_errors` as `<name>_psnr_db`. The inputs come
+        from the model's `training_pair` with a fixed seed, so epochs compare."""
         model, device = self.model, self.device
         model.eval()
-        x = self.dataset.test_x.to(device, torch.float32)
+        warmup, model.warmup = getattr(model, "warmup", 1.0), 1.0
+        try:
+            return self._validate(model, device)
+        finally:
+            model.warmup = warmup
+
+    def _validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        if len(self.val_index):
+            x = self.dataset.train_x[self.val_index].to(device, torch.float32)
+        else:
+            x = self.dataset.test_x.to(device, torch.float32)
         gen = torch.Generator(device=device).manual_seed(self.train_config.seed + 1)
         bs = max(self.train_config.batch_size, VAL_BATCH)
         rows, sizes, errors = [], [], {}

@@ -120,6 +120,8 @@ class TrainingPanel(QWidget):
             f"\u00b7 ETA {format_eta(progress.eta_s)} \u00b7 "
             f"{progress.samples_per_s:,.0f} samples/s"
         )
+        if getattr(progress, "lr", 0.0) > 0:
+            self._text += f" \u00b7 lr {progress.lr:.2g}"
         self._show_text()
 
     def _show_text(self) -> None:

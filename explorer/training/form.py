@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -22,10 +23,11 @@ from PySide6.QtWidgets import (
 
 from explorer.widgets import ScientificSpinBox
 from models import ModelConfig
-from models.backbones import ACTIVATIONS, BACKBONES
+from models.backbones import ACTIVATIONS, BACKBONES, NORMS
 from models.corruption import LEVELS, parse_noise
 from models.objectives import OBJECTIVES
-from trainer.config import TrainConfig
+from trainer import recipes
+from trainer.config import SCHEDULES, TrainConfig
 from trainer.data import names as dataset_names
 
 FOLDER = "Folder..."
@@ -35,7 +37,9 @@ OBJECTIVE_ROWS = {  # which extra settings apply to which objective
     "rho": {"sparse_kl"},
     "contractive": {"contractive"},
     "beta": {"vae"},
+    "kl_warmup": {"vae"},
 }
+START = ("digits", "mlp", "vae", 2)  # the form's first settings: dataset, backbone, objective, code
 TIPS = {
     "dataset": "The images the autoencoder learns to reproduce. digits and shapes are built in; "
     "mnist, fashion-mnist, kmnist and cifar10 are downloaded on first use; Folder... "
@@ -64,9 +68,29 @@ TIPS = {
     "Jacobian d code / d input, so small input changes barely move the code.",
     "beta": "VAE: weight of the KL divergence between q(z|x) and the prior N(0, I). 1 is the "
     "ELBO; larger trades reconstruction for a smoother, more regular latent space.",
-    "epochs": "Passes over the training split.",
+    "norm": "Normalisation after each hidden layer: batch (BatchNorm) or group (GroupNorm; "
+    "layer norm for mlp). It steadies and speeds up training of deeper networks.",
+    "depth": "Conv: convolutions per stage. 2 adds a stride-1 convolution before each "
+    "stride-2 one (and after each upsampling): a deeper, stronger network that trains slower.",
+    "dense": "Conv: width of a fully connected layer between the last feature map and the "
+    "code (the decoder mirrors it); 0 for none. It helps very small codes.",
+    "epochs": "Passes over the training split. Early stopping may end the run sooner.",
     "batch_size": "Examples per gradient step.",
-    "lr": "Adam learning rate. If training diverges (loss becomes nan), lower it.",
+    "lr": "The peak Adam learning rate of the schedule. If training diverges (loss becomes "
+    "nan), lower it.",
+    "schedule": "How the learning rate moves over the run. onecycle: warms up to the rate, "
+    "then anneals far below it; cosine: a short warm-up, then a cosine decay to 0; constant: "
+    "the rate throughout.",
+    "weight_decay": "AdamW weight decay: shrinks the weights every step. Raising it fights "
+    "overfitting (test error far above training error); too much underfits.",
+    "patience": "Early stopping: stop after this many epochs without a better validation "
+    "loss and keep the best epoch's weights. Raising it trains longer; 0 never stops early.",
+    "clip": "Largest gradient norm per step (0: off). Lowering it tames runs whose loss jumps.",
+    "kl_warmup": "VAE: epochs over which the KL weight rises from 0 to beta. Raising it "
+    "guards longer against posterior collapse (codes that ignore the input); 0: off. At "
+    "most half the epochs are used.",
+    "val_fraction": "Share of the training split held out to validate each epoch and to "
+    "stop early; the test split is never used for either. 0 trains on all of it.",
     "device": "Where the training runs: only devices this machine has are listed.",
     "seed": "Random seed for weights, batch order and noise: the same seed repeats a run.",
 }
@@ -121,6 +145,9 @@ class TrainingForm(QWidget):
         self.hidden.setValidator(QRegularExpressionValidator(r"^\s*(\d{1,5}\s*(,\s*)?){0,8}$"))
         self.activation = _combo("activationCombo", ACTIVATIONS, TIPS["activation"])
         self.loss = _combo("lossCombo", ["bce", "mse"], TIPS["loss"])
+        self.norm = _combo("normCombo", NORMS, TIPS["norm"])
+        self.depth = _spin("depthSpin", 1, 8, 1, TIPS["depth"])
+        self.dense = _spin("denseSpin", 0, 100_000, 0, TIPS["dense"])
         self.noise_kind = _combo("noiseKindCombo", LEVELS, TIPS["noise"])
         self.noise_level = QDoubleSpinBox(objectName="noiseLevelSpin", toolTip=TIPS["noise"])
         self.noise_level.setSingleStep(0.05)
@@ -131,11 +158,26 @@ class TrainingForm(QWidget):
         self.epochs = _spin("epochsSpin", 1, 100_000, 10, TIPS["epochs"])
         self.batch_size = _spin("batchSizeSpin", 1, 65_536, 128, TIPS["batch_size"])
         self.lr = ScientificSpinBox(1e-6, 10.0, 1e-3)
+        self.schedule = _combo("scheduleCombo", SCHEDULES, TIPS["schedule"])
+        self.weight_decay = ScientificSpinBox(0.0, 100.0, 0.0)
+        self.patience = _spin("patienceSpin", 0, 100_000, 20, TIPS["patience"])
+        self.clip = ScientificSpinBox(0.0, 1e6, 0.0)
+        self.kl_warmup = _spin("klWarmupSpin", 0, 100_000, 0, TIPS["kl_warmup"])
+        self.val_fraction = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.5, singleStep=0.05)
         self.device = _combo("deviceCombo", available_devices(), TIPS["device"])
         self.seed = _spin("seedSpin", 0, 2**31 - 1, 0, TIPS["seed"])
-        for key in ("sparsity", "rho", "contractive", "beta", "lr"):
+        self.note = QLabel(objectName="recipeNote", wordWrap=True)
+        self.note.setToolTip("Changing the dataset or backbone (or the code size across "
+                             f"{recipes.SMALL_CODE}) fills in the recipe's defaults "
+                             "(trainer/recipes.py), the same as `train` uses.")  # fmt: skip
+        self._recipe_key = None  # the _key() whose recipe the form shows
+        self._loading = False  # set_configs is filling the form: no recipe
+        spins = {"sparsity": "sparsitySpin", "rho": "rhoSpin", "contractive": "contractiveSpin",
+                 "beta": "betaSpin", "lr": "lrSpin", "weight_decay": "weightDecaySpin",
+                 "clip": "clipSpin", "val_fraction": "valFractionSpin"}  # fmt: skip
+        for key, name in spins.items():
             widget = getattr(self, key)
-            widget.setObjectName(f"{key}Spin")
+            widget.setObjectName(name)
             widget.setToolTip(TIPS[key])
 
         self._forms: dict[str, QFormLayout] = {}
@@ -150,6 +192,9 @@ class TrainingForm(QWidget):
                 ("Code size", self.code_size),
                 ("Hidden sizes", self.hidden),
                 ("Activation", self.activation),
+                ("Normalisation", self.norm),
+                ("Conv depth", self.depth),
+                ("Dense layer", self.dense),
                 ("Loss", self.loss),
             ],
         )
@@ -164,6 +209,7 @@ class TrainingForm(QWidget):
                 ("Target \u03c1", self.rho),
                 ("Contractive \u03bb", self.contractive),
                 ("KL weight \u03b2", self.beta),
+                ("KL warm-up (epochs)", self.kl_warmup),
             ],
         )
         self._group(
@@ -173,15 +219,24 @@ class TrainingForm(QWidget):
                 ("Epochs", self.epochs),
                 ("Batch size", self.batch_size),
                 ("Learning rate", self.lr),
+                ("LR schedule", self.schedule),
+                ("Weight decay", self.weight_decay),
+                ("Early-stop patience", self.patience),
+                ("Gradient clip", self.clip),
+                ("Validation share", self.val_fraction),
                 ("Device", self.device),
                 ("Seed", self.seed),
             ],
         )
+        layout.addWidget(self.note)
         self.dataset.activated.connect(self._dataset_activated)
         self.objective.currentIndexChanged.connect(self._update_rows)
         self.backbone.currentIndexChanged.connect(self._update_rows)
+        self.backbone.currentIndexChanged.connect(self._recipe_changed)
+        self.dataset.currentIndexChanged.connect(self._recipe_changed)
+        self.code_size.valueChanged.connect(self._recipe_changed)
         self.noise_kind.currentIndexChanged.connect(self._noise_range)
-        self.set_configs(ModelConfig(objective="vae", loss="bce"), TrainConfig())
+        self.reset()
 
     def _group(self, layout: QVBoxLayout, title: str, rows) -> None:
         box = QGroupBox(title)
@@ -205,6 +260,9 @@ class TrainingForm(QWidget):
                 self._show_row(widget, objective in objectives)
         self._show_row(self.hidden, not linear)
         self._show_row(self.activation, not linear)
+        self._show_row(self.norm, not linear)
+        self._show_row(self.depth, self.backbone.currentData() == "conv")
+        self._show_row(self.dense, self.backbone.currentData() == "conv")
         if linear:  # a linear output is not in [0, 1]: bce does not apply
             _set_data(self.loss, "mse")
         self.loss.setEnabled(not linear)
@@ -250,6 +308,9 @@ class TrainingForm(QWidget):
             rho=self.rho.value(),
             contractive=self.contractive.value(),
             beta=self.beta.value(),
+            norm=self.norm.currentData(),
+            depth=self.depth.value(),
+            dense=self.dense.value(),
         )
 
     def train_config(self) -> TrainConfig:
@@ -260,10 +321,78 @@ class TrainingForm(QWidget):
             lr=self.lr.value(),
             device=self.device.currentData(),
             seed=self.seed.value(),
+            schedule=self.schedule.currentData(),
+            patience=self.patience.value(),
+            clip=self.clip.value(),
+            kl_warmup=self.kl_warmup.value(),
+            val_fraction=round(self.val_fraction.value(), 2),
+            weight_decay=self.weight_decay.value(),
         )
 
+    def reset(self) -> None:
+        """The first settings: START's dataset, backbone, objective and code size, and the
+        recipe's defaults for them (what the command line uses when given only those)."""
+        dataset, backbone, objective, code_size = START
+        self.set_configs(
+            ModelConfig(backbone=backbone, objective=objective, code_size=code_size),
+            TrainConfig(dataset=dataset),
+        )
+        self._recipe_key = None
+        self.apply_recipe()
+
+    def _recipe_changed(self) -> None:
+        folder = self.dataset.currentData() == FOLDER  # the file dialog is open
+        if not self._loading and not folder and self._key() != self._recipe_key:
+            self.apply_recipe()
+
+    def _key(self) -> tuple:
+        """What the recipe depends on: dataset, backbone, and whether the code is small."""
+        small = self.code_size.value() <= recipes.SMALL_CODE
+        return self.dataset.currentData(), self.backbone.currentData(), small
+
+    def apply_recipe(self) -> None:
+        """Fill in the recipe for the chosen dataset and backbone, and say so under the form."""
+        dataset, backbone = self.dataset.currentData(), self.backbone.currentData()
+        values = recipes.for_dataset(dataset, backbone, self.code_size.value())
+        self._loading = True
+        try:
+            if backbone != "linear":
+                self.hidden.setText(",".join(str(n) for n in values["hidden"]))
+            _set_data(self.norm, values["norm"])
+            self.depth.setValue(values["depth"])
+            self.dense.setValue(values["dense"])
+            _set_data(self.activation, values["activation"])
+            _set_data(self.loss, values["loss"])
+            for key in ("epochs", "batch_size", "lr", "weight_decay", "patience", "kl_warmup"):
+                getattr(self, key).setValue(values[key])
+        finally:
+            self._loading = False
+        self._recipe_key = self._key()
+        shape, _ = recipes.shape_and_size(dataset)
+        size = "x".join(str(n) for n in shape[1:])
+        dense = f"dense {values['dense']}, " if backbone == "conv" and values["dense"] else ""
+        arch = f"hidden {self.hidden.text()}, {dense}{values['norm']} norm, "
+        arch = "" if backbone == "linear" else arch
+        self.note.setText(
+            f"Filled in the defaults for {backbone} on {size} images: {arch}{values['loss']}, "
+            f"{values['epochs']} epochs, batch {values['batch_size']}, learning rate "
+            f"{values['lr']:g}, weight decay {values['weight_decay']:g}."
+        )
+        self._update_rows()
+
     def set_configs(self, model: ModelConfig | None, train: TrainConfig | None = None) -> None:
-        """Show these settings (either may be None to leave that half as it is)."""
+        """Show these settings (either may be None to leave that half as it is); no recipe
+        is applied, and the note under the form is cleared."""
+        self._loading = True
+        try:
+            self._set_configs(model, train)
+        finally:
+            self._loading = False
+        self._recipe_key = self._key()
+        self.note.setText("")
+        self._update_rows()
+
+    def _set_configs(self, model: ModelConfig | None, train: TrainConfig | None) -> None:
         if model is not None:
             _set_data(self.backbone, model.backbone)
             _set_data(self.objective, model.objective)
@@ -279,6 +408,9 @@ class TrainingForm(QWidget):
             self.rho.setValue(model.rho)
             self.contractive.setValue(model.contractive)
             self.beta.setValue(model.beta)
+            _set_data(self.norm, model.norm)
+            self.depth.setValue(model.depth)
+            self.dense.setValue(model.dense)
         if train is not None:
             self.set_dataset(train.dataset)
             self.epochs.setValue(train.epochs)
@@ -287,7 +419,12 @@ class TrainingForm(QWidget):
             if self.device.findData(train.device) >= 0:
                 _set_data(self.device, train.device)
             self.seed.setValue(train.seed)
-        self._update_rows()
+            _set_data(self.schedule, train.schedule)
+            self.patience.setValue(train.patience)
+            self.clip.setValue(train.clip)
+            self.kl_warmup.setValue(train.kl_warmup)
+            self.val_fraction.setValue(train.val_fraction)
+            self.weight_decay.setValue(train.weight_decay)
 
     def follow(self, run) -> None:
         """Settings can change only while `run` (a TrainingRun) is idle."""

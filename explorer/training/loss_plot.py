@@ -1,7 +1,8 @@
 """Live loss curves: one curve per term, train solid, validation dashed with symbols.
 
 The legend is a line of coloured term names with their latest values above the plot, so
-it never covers a curve.
+it never covers a curve. The learning rate of the schedule is a thin grey curve on its own
+(right, log) axis.
 
 Points are appended to growable numpy buffers; a timer redraws the curves that changed, at
 most ~30 times a second and not at all while nothing is new, so thousands of steps stay
@@ -28,6 +29,7 @@ COLORS = {
     "sparsity": "#16a34a",
     "contractive": "#9333ea",
 }
+LR_COLOR = "#9ca3af"
 REDRAW_MS = 33
 PAINT_SHARE = 30  # wait at least this many times the last redraw's cost (setData + paint)
 MAX_WAIT_S = 2.0  # ... but never longer than this
@@ -65,6 +67,21 @@ class LossPlot(pg.PlotWidget):
         item.setDownsampling(auto=True, mode="peak")
         self._series: dict[tuple[str, str], _Series] = {}
         self._curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        # The learning rate: its own view box, linked to the steps, on the right axis.
+        self.lr_view = pg.ViewBox()
+        item.showAxis("right")
+        item.scene().addItem(self.lr_view)
+        item.getAxis("right").linkToView(self.lr_view)
+        item.getAxis("right").setLabel("learning rate", color=LR_COLOR)
+        item.getAxis("right").setLogMode(True)
+        item.getAxis("right").enableAutoSIPrefix(False)
+        self.lr_view.setXLink(item)
+        self.lr_view.setMouseEnabled(x=False, y=False)
+        self.lr_curve = pg.PlotDataItem(pen=pg.mkPen(LR_COLOR, width=1), name="lr")
+        self.lr_curve.setLogMode(False, True)
+        self.lr_view.addItem(self.lr_curve)
+        self._lr = _Series()
+        item.vb.sigResized.connect(self._fit_lr_view)
         self.colors: dict[str, str] = {}  # term -> colour, shared by its train and val curves
         self._cost_s = 0.0  # the last redraw's cost: its setData calls and the paints after it
         self._paint_s = 0.0  # paint time since the last redraw
@@ -79,6 +96,8 @@ class LossPlot(pg.PlotWidget):
         self._series.clear()
         self._curves.clear()
         self.colors.clear()
+        self._lr = _Series()
+        self.lr_curve.setData([], [])
         self._cost_s = self._paint_s = 0.0
         self.getPlotItem().enableAutoRange()
 
@@ -100,11 +119,19 @@ class LossPlot(pg.PlotWidget):
             self._curves[key] = curve
         return self._series[key]
 
-    def append(self, step: float, terms: dict | None, val_terms: dict | None = None) -> None:
-        """Add the latest train terms and, at an epoch end, the validation terms."""
+    def _fit_lr_view(self) -> None:
+        self.lr_view.setGeometry(self.getPlotItem().vb.sceneBoundingRect())
+
+    def append(
+        self, step: float, terms: dict | None, val_terms: dict | None = None, lr: float = 0.0
+    ) -> None:
+        """Add the latest train terms, at an epoch end the validation terms, and the learning
+        rate (0: not known)."""
         for split, values in (("train", terms), ("val", val_terms)):
             for name, value in (values or {}).items():
                 self._curve(split, name).append(step, value)
+        if lr > 0:
+            self._lr.append(step, lr)
         self._schedule()
 
     def set_history(self, history: dict | None) -> None:
@@ -114,6 +141,11 @@ class LossPlot(pg.PlotWidget):
             columns = (history or {}).get(split) or {}
             steps = columns.get("step") or []
             for name, values in columns.items():
+                if name == "lr":
+                    for step, value in zip(steps, values):
+                        if value > 0:
+                            self._lr.append(step, value)
+                    continue
                 if name in ("step", "epoch"):
                     continue
                 series = self._curve(split, name)
@@ -145,9 +177,21 @@ class LossPlot(pg.PlotWidget):
                 self._curves[key].setData(series.x[: series.n], series.y[: series.n])
                 series.dirty = False
                 self._last_redraw = start
+        if self._lr.dirty:
+            self.lr_curve.setData(self._lr.x[: self._lr.n], self._lr.y[: self._lr.n])
+            self._lr.dirty = False
+            self._last_redraw = start
         if self._last_redraw == start:
             self._cost_s = time.perf_counter() - start
             self._paint_s = 0.0
+
+    def latest_lr(self) -> float | None:
+        """The newest learning rate shown, or None."""
+        return float(self._lr.y[self._lr.n - 1]) if self._lr.n else None
+
+    def lr_points(self) -> int:
+        """How many learning-rate points the right axis's curve displays."""
+        return 0 if self.lr_curve.xData is None else len(self.lr_curve.xData)
 
     def latest(self, split: str = "train") -> dict[str, float]:
         """The newest value of every term of `split`."""
@@ -192,7 +236,8 @@ class LossPanel(QWidget):
         self.legend = QLabel(objectName="lossLegend", textFormat=Qt.TextFormat.RichText)
         self.legend.setToolTip(
             "Solid: training batches (per example, unweighted terms; loss is the weighted sum). "
-            "Dashed with dots: the test split at each epoch end."
+            "Dashed with dots: the validation split (held out from training) at each epoch end. "
+            "Grey, right axis: the learning rate."
         )
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 2, 8, 0)
@@ -219,10 +264,13 @@ class LossPanel(QWidget):
         """Add history rows ({"train": {"step": [...], term: [...]}, "val": ...})."""
         for split in ("train", "val"):
             columns = rows.get(split) or {}
-            names = [k for k in columns if k not in ("step", "epoch")]
+            names = [k for k in columns if k not in ("step", "epoch", "lr")]
+            rates = columns.get("lr") or ()
             for i, step in enumerate(columns.get("step", ())):
                 terms = {name: columns[name][i] for name in names}
-                self.plot.append(step, *((terms, None) if split == "train" else (None, terms)))
+                lr = rates[i] if i < len(rates) else 0.0
+                pair = (terms, None) if split == "train" else (None, terms)
+                self.plot.append(step, *pair, lr=lr)
 
     def refresh_legend(self) -> None:
         """Coloured term names with their latest train values, then the validation key."""
@@ -232,6 +280,11 @@ class LossPanel(QWidget):
             f"&nbsp;{name}&nbsp;{value:.4g}"
             for name, value in train.items()
         ]
+        lr = self.plot.latest_lr()
+        if lr is not None:
+            parts.append(
+                f"<span style='color:{LR_COLOR}'>\u2501\u2501</span>&nbsp;lr&nbsp;{lr:.3g}"
+            )
         if val:
             parts.append(
                 f"<span style='color:#555'>\u254c\u25cf\u254c</span>&nbsp;validation"

@@ -79,6 +79,8 @@ class TrainingRun(QObject):
         self._model = None  # the session model this run feeds (None until it is set)
         self._wanted = "train"  # what the person asked for last: train, pause or stop
         self._latest = None  # the newest Progress not yet sent out
+        self._newest = None  # the newest Progress of this run
+        self._applied = 0  # the weights version the session's model holds
         self._notifiers: list[QSocketNotifier] = []
         self._prepare = Job(self)
         self._text = QTimer(self, interval=TEXT_MS)
@@ -105,7 +107,8 @@ class TrainingRun(QObject):
             return False
         mc, tc = model_config.copy(), copy.copy(train_config)
         self._configs, self.step, self.history = (mc, tc), 0, None
-        self._model, self._latest, self._wanted = None, None, "train"
+        self._model, self._latest, self._newest, self._wanted = None, None, None, "train"
+        self._applied = 0
         self._set_state(LOADING)
         self.message.emit(f"Loading {tc.dataset}...")
         self._text.start()
@@ -264,16 +267,21 @@ class TrainingRun(QObject):
 
     def _update(self, update: runner.Update) -> None:
         self.step = update.progress.step
-        self._latest = update.progress
+        self._latest = self._newest = update.progress
         if self._ours() and update.rows:
             self.rows.emit(update.rows)
 
     def _apply_weights(self) -> None:
-        if self.child is not None and self._ours():
-            got = self.child.read_weights()
-            if got is not None:
-                self.session.apply_weights(got[1])
-                self.weightsArrived.emit(got[0])
+        """Put the newest weights the child published into the session's model (also those
+        the runner read itself when Done arrived)."""
+        child = self.child
+        if child is None or not self._ours():
+            return
+        child.read_weights()
+        if child.state is not None and child.version > self._applied:
+            self._applied = child.version
+            self.session.apply_weights(child.state)
+            self.weightsArrived.emit(child.version)
 
     def _escalate(self) -> None:
         """Stop was asked GRACE_MS ago and the child is still there: terminate, then kill."""
@@ -309,6 +317,12 @@ class TrainingRun(QObject):
                 if outcome.stopped
                 else f"Finished: {tc.epochs} epochs, {self.step} steps"
             )
+            last = self._newest
+            if not (outcome.error or outcome.stopped) and last and last.epoch < last.epochs:
+                text = (
+                    f"Stopped early at epoch {last.epoch} of {last.epochs} (no better validation "
+                    f"loss for {tc.patience} epochs); kept epoch {last.best_epoch}"
+                )
             self._end_idle(text)
             self.message.emit(text + ".")
             history = self.history if ours else None

@@ -24,6 +24,9 @@ def test_defaults_are_the_documented_ones_and_valid():
         "rho": 0.05,
         "contractive": 1e-3,
         "beta": 1.0,
+        "norm": "none",
+        "depth": 1,
+        "dense": 0,
     }
     config.validate()
     assert ModelConfig().hidden is not config.hidden  # no shared mutable default

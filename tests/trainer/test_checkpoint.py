@@ -59,12 +59,15 @@ def _metadata(path):
     [
         ModelConfig(hidden=[32, 16]),
         ModelConfig(backbone="conv", objective="vae", hidden=[8], code_size=3, loss="bce"),
+        ModelConfig(backbone="conv", hidden=[8, 16], loss="bce", norm="batch", depth=2, dense=8),
+        ModelConfig(hidden=[32, 16], norm="group"),
     ],
-    ids=["mlp-ae", "conv-vae"],
+    ids=["mlp-ae", "conv-vae", "conv-batchnorm-deep-dense", "mlp-groupnorm"],
 )
 def test_round_trip_is_exact(tmp_path, config):
     model, history = _trained(config, steps=5)
-    tc = TrainConfig(epochs=3, batch_size=64, lr=1e-2, seed=7)
+    tc = TrainConfig(epochs=3, batch_size=64, lr=1e-2, seed=7, schedule="cosine", patience=4,
+                     clip=0.5, kl_warmup=2, val_fraction=0.2, weight_decay=0.01)  # fmt: skip
     path = checkpoint.save(
         tmp_path / "ck" / "run.safetensors", model, train_config=tc, history=history
     )
@@ -253,3 +256,24 @@ def test_unwritable_destination_is_a_checkpoint_error(tmp_path, trained):
         with pytest.raises(CheckpointError, match=r"^Could not save /proc"):
             checkpoint.save("/proc/run.safetensors", trained[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "le-home"]
+
+
+def test_a_checkpoint_from_before_the_recipes_loads_with_defaults(tmp_path, trained):
+    """Files written before norm, depth, dense and the optimiser settings existed."""
+    model, history = trained
+    saved = checkpoint.save(tmp_path / "new.safetensors", model, train_config=TrainConfig())
+    with safe_open(str(saved), "pt") as f:
+        meta, state = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    old_model = {k: v for k, v in json.loads(meta["model_config"]).items()
+                 if k not in ("norm", "depth", "dense")}  # fmt: skip
+    old_train = {"dataset": "digits", "epochs": 10, "batch_size": 128, "lr": 1e-3,
+                 "device": "auto", "seed": 0}  # fmt: skip
+    meta = {k: v for k, v in meta.items() if k in checkpoint.UNCHECKED}  # before checksums
+    meta.update(model_config=json.dumps(old_model), train_config=json.dumps(old_train))
+    save_file(state, str(tmp_path / "old.safetensors"), metadata=meta)
+    ck = checkpoint.load(tmp_path / "old.safetensors")
+    assert (ck.model_config.norm, ck.model_config.depth, ck.model_config.dense) == ("none", 1, 0)
+    assert ck.train_config == TrainConfig(**old_train)  # the new fields take their defaults
+    assert torch.equal(
+        ck.build_model().decode(torch.zeros(1, 2)), model.eval().decode(torch.zeros(1, 2))
+    )

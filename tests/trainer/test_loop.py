@@ -36,7 +36,9 @@ def test_training_lowers_the_validation_loss(digits):
     assert trainer.history["val"]["epoch"] == [1, 2, 3, 4, 5, 6]
     assert val[-1] < 0.8 * val[0]
     assert all(isinstance(v, float) for v in trainer.history["train"]["recon"])
-    assert trainer.history["train"]["step"][-1] == last.step == 6 * math.ceil(1438 / 128)
+    # a tenth of the 1438 training images is held out for validation
+    assert len(trainer.train_index) == 1438 - 143 and len(trainer.val_index) == 143
+    assert trainer.history["train"]["step"][-1] == last.step == 6 * math.ceil(1295 / 128)
     epoch_ends = [p for p in progress if p.val_terms is not None]
     assert len(epoch_ends) == 6 and last.weights is not None
     assert all(torch.equal(last.weights[k], v.cpu()) for k, v in trainer.model.state_dict().items())
@@ -91,7 +93,7 @@ def test_pause_holds_the_step_count_until_resume(digits):
     trainer.resume()
     thread.join(60)
     assert not thread.is_alive()
-    assert trainer.step == 4 * math.ceil(1438 / 128) > held
+    assert trainer.step == 4 * math.ceil(1295 / 128) > held
 
 
 def test_a_diverging_run_stops_with_the_message_and_finite_weights(digits):
@@ -113,7 +115,7 @@ def test_denoising_corrupts_every_batch_afresh(digits):
     same = data.Dataset("same", one, one[:8], torch.zeros(256, dtype=torch.int64),
                         torch.zeros(8, dtype=torch.int64), ["x"])  # fmt: skip
     config = _config(objective="denoising", noise="gaussian:0.3")
-    trainer = Trainer(config, TrainConfig(epochs=2, batch_size=64), same)
+    trainer = Trainer(config, TrainConfig(epochs=2, batch_size=64, val_fraction=0), same)
     seen = []
 
     def record(module, args, kwargs):
@@ -138,7 +140,7 @@ def test_training_continues_an_existing_model_and_history(digits):
     more = Trainer(_config(), TrainConfig(epochs=1), digits, first.model, first.history)
     last = list(more.run())[-1]
     assert more.model is first.model
-    assert last.epoch == last.epochs == 3 and last.step == steps + math.ceil(1438 / 128)
+    assert last.epoch == last.epochs == 3 and last.step == steps + math.ceil(1295 / 128)
     assert more.history["val"]["epoch"] == [1, 2, 3]
     assert len(first.history["val"]["epoch"]) == 2  # the caller's history is not changed
 

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from models import ModelConfig, build
-from trainer import regularity, traversal
+from trainer import recipes, regularity, traversal
 from trainer.config import TrainConfig
 from trainer.data import load
 from trainer.loop import Trainer
@@ -19,13 +19,14 @@ from trainer.loop import Trainer
 @functools.lru_cache(maxsize=4)
 def _trained(objective: str, dataset: str = "digits", backbone: str = "conv", code_size: int = 8,
              epochs: int = 20, seed: int = 0):  # fmt: skip
-    """A model trained through the real Trainer (bce, batch 64), in eval mode."""
+    """A model trained through the real Trainer with the recipe's settings (what the form and
+    `train` give) for `epochs` epochs, in eval mode."""
     data = load(dataset)
-    hidden = [16, 32] if backbone == "conv" else [64]
-    config = ModelConfig(backbone, objective, tuple(data.shape), code_size, hidden, loss="bce")
-    train = TrainConfig(dataset=dataset, epochs=epochs, batch_size=64, lr=3e-3, device="cpu",
-                        seed=seed)  # fmt: skip
-    trainer = Trainer(config, train, data)
+    values = recipes.defaults(data.shape, backbone, len(data.train_x), epochs, code_size)
+    model = {k: values[k] for k in recipes.MODEL_FIELDS}
+    config = ModelConfig(backbone, objective, tuple(data.shape), code_size, **model)
+    train = {k: values[k] for k in recipes.TRAIN_FIELDS}
+    trainer = Trainer(config, TrainConfig(dataset=dataset, device="cpu", seed=seed, **train), data)
     progress = list(trainer.run())
     assert progress[-1].done and not progress[-1].error
     return trainer.model.eval()
