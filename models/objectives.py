@@ -60,6 +60,12 @@ class Autoencoder(nn.Module):
     warmup_terms: tuple[str, ...] = ()  # terms whose weight a trainer may warm up from 0
     head_factor = 1  # the encoder head gives head_factor * code_size numbers
     channels: tuple[int, ...] = (1, 3)  # the image channels this objective accepts
+    has_prior = False  # whether decode(z) of z ~ N(0, I) is a sample of the model
+
+    @property
+    def corruption(self) -> str | None:
+        """The corruption this model was trained to remove (a noise spec), or None."""
+        return None
 
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
@@ -165,6 +171,10 @@ class Autoencoder(nn.Module):
 class DenoisingAutoencoder(Autoencoder):
     """Reconstructs the clean target from a corrupted x; the trainer corrupts each batch
     afresh with `models.corruption.corrupt(clean, config.noise)`."""
+
+    @property
+    def corruption(self) -> str | None:
+        return self.config.noise
 
     def training_pair(
         self, batch: Tensor, generator: torch.Generator | None = None
@@ -284,6 +294,7 @@ class VariationalAutoencoder(Autoencoder):
     weights = {"kl": "beta"}
     warmup_terms = ("kl",)
     head_factor = 2
+    has_prior = True
 
     def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """x -> (mean, log-variance), each [N, code_size]; log-variance clamped to LOGVAR_RANGE."""
