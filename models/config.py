@@ -157,7 +157,6 @@ def owners(name: str) -> list[str]:
 
 
 CONV = "Conv: "
-SPARSE = "Sparse: "
 
 
 @dataclass
@@ -197,12 +196,12 @@ class ModelConfig:
         "kind:level. The network learns to map x + u back to x; a higher level is a harder "
         "task that gives more robust features.", "Objective", kind="noise")  # fmt: skip
     sparsity: float = setting(
-        1e-3, "Sparsity \u03bb", SPARSE + "\u03bb, the weight of the penalty on the code's "
+        1e-3, "Sparsity \u03bb", "Sparse: \u03bb, the weight of the penalty on the code's "
         "activations (L1: their mean absolute value; KL: each unit's mean activation against "
         "\u03c1). Raising it leaves fewer units active per input and reconstructs worse.",
         "Objective", low=0, ui=(0.0, 100.0), log=True)  # fmt: skip
     rho: float = setting(
-        0.05, "Target \u03c1", SPARSE + "(KL) the average activation each code unit should "
+        0.05, "Target \u03c1", "Sparse (KL): the average activation each code unit should "
         "have. Lowering it asks for sparser codes.", "Objective", low=0, high=1,
         exclusive=True, ui=(0.001, 0.999), step=0.01, decimals=3)  # fmt: skip
     contractive: float = setting(

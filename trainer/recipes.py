@@ -67,6 +67,7 @@ TABLE: dict[tuple[str, str], Recipe] = {
 }
 MODEL_FIELDS = ("hidden", "norm", "depth", "dense", "activation", "loss")
 TRAIN_FIELDS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "kl_warmup")
+FIELDS = (*MODEL_FIELDS, *TRAIN_FIELDS)  # the settings a recipe fills in
 
 
 def kind(input_shape) -> str:
@@ -104,7 +105,7 @@ def defaults(
         patience=max(MIN_PATIENCE, math.ceil(PATIENCE_SHARE * epochs)),
         kl_warmup=math.ceil(KL_WARMUP_SHARE * epochs),
     )
-    return {key: values[key] for key in (*MODEL_FIELDS, *TRAIN_FIELDS)}
+    return {key: values[key] for key in FIELDS}
 
 
 def for_dataset(dataset: str, backbone: str, code_size: int = 2) -> dict:
