@@ -17,20 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from trainer.data import FOLDER_SIZE
+from trainer import data
 
-# The catalogue's datasets as they load: (C, H, W) and training images (the form needs
-# them before anything is loaded; tests check them against trainer.data.load).
-KNOWN = {
-    "digits": ((1, 8, 8), 1438),
-    "shapes": ((1, 32, 32), 6000),
-    "shapes-colour": ((3, 32, 32), 6000),
-    "mnist": ((1, 28, 28), 60000),
-    "fashion-mnist": ((1, 28, 28), 60000),
-    "kmnist": ((1, 28, 28), 60000),
-    "cifar10": ((3, 32, 32), 50000),
-}
-FOLDER = ((1, FOLDER_SIZE, FOLDER_SIZE), None)  # a folder before it is read: size unknown
 EPOCHS = (5, 300)  # the fewest and most epochs a recipe gives
 PATIENCE_SHARE, MIN_PATIENCE = 0.25, 5  # early stopping: patience as a share of the epochs
 KL_WARMUP_SHARE = 0.1  # the VAE's KL weight rises over this share of the epochs
@@ -76,11 +64,6 @@ def kind(input_shape) -> str:
     return "8x8" if side <= 16 else "28x28" if side <= 30 else "32x32"
 
 
-def shape_and_size(dataset: str) -> tuple[tuple[int, int, int], int | None]:
-    """(C, H, W) and training images of a catalogue dataset (a folder: 32 x 32 grey, n unknown)."""
-    return KNOWN.get(dataset, FOLDER)
-
-
 def defaults(
     input_shape,
     backbone: str,
@@ -110,5 +93,5 @@ def defaults(
 
 def for_dataset(dataset: str, backbone: str, code_size: int = 2) -> dict:
     """`defaults` for a catalogue dataset (or folder) by name, before it is loaded."""
-    shape, n_train = shape_and_size(dataset)
+    shape, n_train = data.shape_and_size(dataset)
     return defaults(shape, backbone, n_train, code_size=code_size)

@@ -18,7 +18,7 @@ from explorer.training import editors
 from explorer.training.editors import FOLDER, set_data
 from models import BACKBONES, ModelConfig
 from models.config import Setting, owners, settings_of
-from trainer import recipes
+from trainer import data, recipes
 from trainer.config import GROUPS, TrainConfig, settings
 
 START = ("digits", "mlp", "vae", 2)  # the form's first settings: dataset, backbone, objective, code
@@ -152,7 +152,7 @@ class TrainingForm(QWidget):
             self._loading = False
         self._recipe_key = self._key()
         self._update_rows()
-        shape, _ = recipes.shape_and_size(dataset)
+        shape, _ = data.shape_and_size(dataset)
         uses = BACKBONES[backbone].uses
         arch = [f"hidden {self.hidden.text()}" if "hidden" in uses else "",
                 f"dense {values['dense']}" if "dense" in uses and values["dense"] else "",
