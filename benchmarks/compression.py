@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models import ModelConfig  # noqa: E402
-from trainer import compression, data  # noqa: E402
+from trainer import data  # noqa: E402
+from trainer.analysis import compression  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
 from trainer.loop import Trainer  # noqa: E402
 

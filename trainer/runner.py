@@ -27,7 +27,7 @@ import time
 from models import ModelConfig
 from trainer.child import Done, Failed, Ready, Update, history_digest, main
 from trainer.config import TrainConfig
-from trainer.loop import empty_history
+from trainer.progress import empty_history
 from trainer.shared_weights import SharedWeights, unlink_name
 
 __all__ = ["Done", "Failed", "Ready", "Run", "Update", "history_digest", "start"]

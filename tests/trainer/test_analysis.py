@@ -14,9 +14,10 @@ from sklearn.metrics import adjusted_rand_score
 
 from models import ModelConfig, build
 from models.corruption import corrupt
-from trainer import analysis, compare, probes
+from trainer import analysis
+from trainer.analysis import compare, probes
+from trainer.analysis.pretraining import pretraining_experiment, seeded
 from trainer.data import load
-from trainer.pretraining import pretraining_experiment, seeded
 
 
 @functools.lru_cache(maxsize=8)
