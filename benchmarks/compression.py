@@ -4,7 +4,7 @@
 the autoencoder's rates reach JPEG's quality.
 
 Prints one JSON object. For each dataset a conv AE (hidden 32,64, code size 8, bce) is
-trained through the product's Trainer, then `trainer.compression.rate_distortion` runs on
+trained through the product's Trainer, then `trainer.analysis.compression.rate_distortion` runs on
 every test image with bits 2..16 and JPEG qualities 1..95. The references (PCA with 8
 components quantised the same way, JPEG, PNG) are measured in the same run on the same
 images. `mnist-5k` is ../shared/data/mnist-5k (5,000 real MNIST test digits) split

@@ -1,7 +1,7 @@
 """Progress callbacks of slow analysis functions: `report(fraction)`, which may raise to cancel.
 
-The GUI's background runner (explorer/panels/background.py) passes one that raises its
-`Cancelled` after Cancel; None means nobody is listening.
+The GUI's background jobs (explorer.jobs) pass one that raises their `Cancelled` after
+Cancel; None means nobody is listening.
 """
 
 from __future__ import annotations
