@@ -212,7 +212,7 @@ class Run:
         if self._closed:
             return
         self.process.join(0)
-        self.exitcode  # noqa: B018  (kept: the process object is closed below)
+        self._exitcode = self.exitcode  # read it now: the process object is closed below
         self._closed = True
         if self.weights is not None:
             self.weights.close()
