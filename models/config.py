@@ -224,6 +224,11 @@ class ModelConfig:
         0, "Dense layer", CONV + "width of a fully connected layer between the last feature "
         "map and the code (the decoder mirrors it); 0 for none. It helps very small codes; "
         "wider adds capacity.", "Model", low=0, high=MAX_SIZE)  # fmt: skip
+    ridge: float = setting(
+        1e-3, "Ridge \u03bb", "Ridge: \u03bb, the weight of the sum of squared weights (a "
+        "penalty on the weights, not the activations). Raising it keeps the weights small: "
+        "a smoother mapping that reconstructs worse.", "Objective", low=0, ui=(0.0, 100.0),
+        log=True)  # fmt: skip
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep the documented types so configs compare equal.

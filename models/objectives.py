@@ -139,6 +139,22 @@ class ContractiveAutoencoder(Autoencoder):
         return z, {"contractive": norms.mean()}
 
 
+class RidgeAutoencoder(Autoencoder):
+    """`weights` = the sum of the squared entries of every weight matrix and kernel (not the
+    biases or normalisation scales): L2 regularisation of the weights, a model-level term,
+    so `loss = recon + ridge * weights`. Unlike AdamW's decoupled weight decay
+    (TrainConfig.weight_decay) it is part of the loss the gradient follows, and shows in
+    the curves."""
+
+    about = "reproduce the input with a penalty on the sum of squared weights (ridge, L2)."
+    terms = ("recon", "weights")
+    weights = {"weights": "ridge"}
+    uses = ("ridge",)
+
+    def penalties(self, x: Tensor, z: Tensor) -> dict[str, Tensor]:
+        return {"weights": sum(p.pow(2).sum() for p in self.parameters() if p.dim() > 1)}
+
+
 class VariationalAutoencoder(Autoencoder):
     """The encoder head gives the posterior mean and log-variance (2 * code_size numbers).
 
@@ -185,4 +201,5 @@ OBJECTIVES.update({
     "contractive": ContractiveAutoencoder,
     "vae": VariationalAutoencoder,
     "colourise": ColourAutoencoder,
+    "ridge": RidgeAutoencoder,
 })  # fmt: skip
