@@ -11,7 +11,7 @@ from trainer import cli
 class _Parser(argparse.ArgumentParser):
     """Bad arguments exit with status 2 and one sentence, not a usage dump."""
 
-    def error(self, message: str) -> None:  # noqa: D401
+    def error(self, message: str) -> None:
         self.exit(2, f"{self.prog}: {message[0].upper()}{message[1:].rstrip('.')}.\n")
 
 

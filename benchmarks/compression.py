@@ -4,7 +4,7 @@
 the autoencoder's rates reach JPEG's quality.
 
 Prints one JSON object. For each dataset a conv AE (hidden 32,64, code size 8, bce) is
-trained through the product's Trainer, then `trainer.compression.rate_distortion` runs on
+trained through the product's Trainer, then `trainer.analysis.compression.rate_distortion` runs on
 every test image with bits 2..16 and JPEG qualities 1..95. The references (PCA with 8
 components quantised the same way, JPEG, PNG) are measured in the same run on the same
 images. `mnist-5k` is ../shared/data/mnist-5k (5,000 real MNIST test digits) split
@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models import ModelConfig  # noqa: E402
-from trainer import compression, data  # noqa: E402
+from trainer import data  # noqa: E402
+from trainer.analysis import compression  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
 from trainer.loop import Trainer  # noqa: E402
 

@@ -28,9 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models import ModelConfig, build  # noqa: E402
 from trainer import data  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
-from trainer.loop import VAL_BATCH, Trainer, make_optimizer, resolve_device  # noqa: E402
-from trainer.schedules import make_scheduler  # noqa: E402
+from trainer.devices import resolve_device  # noqa: E402
+from trainer.loop import Trainer  # noqa: E402
+from trainer.schedules import make_optimizer, make_scheduler  # noqa: E402
 from trainer.stopping import holdout  # noqa: E402
+from trainer.validation import VAL_BATCH  # noqa: E402
 
 BUDGET = 0.95
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}  # cpu: for a shared machine

@@ -15,31 +15,38 @@ is numerically stable.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from models.config import ModelConfig
+from models.config import ACTIVATIONS, BACKBONES, NORMS, ModelConfig
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {
+ACTIVATIONS.update({
     "relu": nn.ReLU,
     "elu": nn.ELU,
     "leaky_relu": nn.LeakyReLU,
     "gelu": nn.GELU,
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
-}
-
-NORMS = ("none", "batch", "group")  # normalisation after each hidden layer (not the code)
+})  # fmt: skip
 GROUPS = 8  # group norm: up to this many channel groups (an mlp layer is one group: layer norm)
 MIN_CONV_SIZE = 8  # smallest H and W the conv backbone accepts
 MIN_FEATURE_MAP = 2  # the conv encoder's smallest feature map is at least 2 x 2
 
 
 class Backbone(nn.Module):
-    """Base class: subclasses set encoder, feature_size, head, decoder and output_activation."""
+    """Base class: subclasses set encoder, feature_size, head, decoder and output_activation.
+
+    What callers ask instead of testing a backbone's name: `uses` (the ModelConfig fields it
+    reads; the form shows their rows only for it), `fixed` (settings it allows one value of,
+    with the reason), `affine` (whether decode is an affine map, so its outputs span a
+    subspace that PCA's can be compared with) and `about` (one line for tooltips and --help).
+    """
+
+    about = ""
+    uses: tuple[str, ...] = ()
+    fixed: dict[str, tuple[object, str]] = {}  # field -> (the only value, why)
+    affine = False
 
     def __init__(self, config: ModelConfig, head_size: int) -> None:
         super().__init__()
@@ -50,6 +57,12 @@ class Backbone(nn.Module):
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
         """Raise ValueError for settings this backbone cannot build (common checks are done)."""
+        for name, (value, why) in cls.fixed.items():
+            if getattr(config, name) != value:
+                raise ValueError(
+                    f"{name} must be {value!r} with the {config.backbone} backbone, {why}: "
+                    f"use {name} {value!r}, not {getattr(config, name)!r}."
+                )
 
     def encode_head(self, x: torch.Tensor) -> torch.Tensor:
         """x -> the raw head output [N, head_size]."""
@@ -63,17 +76,19 @@ class Backbone(nn.Module):
         return self.output_activation(logits)
 
 
-def norm_layer(kind: str, width: int, conv: bool) -> list[nn.Module]:
-    """The normalisation layer `kind` for `width` features or channels ([] for "none").
+# Normalisation after each hidden layer (not the code), for `width` features or channels:
+# batch: BatchNorm (running statistics in eval mode); group: GroupNorm over up to GROUPS
+# channel groups for conv, one group (layer norm) for mlp, the same in train and eval mode.
+NORMS.update({
+    "none": lambda width, conv: [],
+    "batch": lambda width, conv: [nn.BatchNorm2d(width) if conv else nn.BatchNorm1d(width)],
+    "group": lambda width, conv: [nn.GroupNorm(math.gcd(GROUPS, width) if conv else 1, width)],
+})  # fmt: skip
 
-    batch: BatchNorm (running statistics in eval mode); group: GroupNorm over up to GROUPS
-    channel groups for conv, one group (layer norm) for mlp, the same in train and eval mode.
-    """
-    if kind == "batch":
-        return [nn.BatchNorm2d(width) if conv else nn.BatchNorm1d(width)]
-    if kind == "group":
-        return [nn.GroupNorm(math.gcd(GROUPS, width) if conv else 1, width)]
-    return []
+
+def norm_layer(kind: str, width: int, conv: bool) -> list[nn.Module]:
+    """The normalisation layers `kind` (a name in NORMS) for `width` features or channels."""
+    return NORMS[kind](width, conv)
 
 
 def _check_hidden(config: ModelConfig, meaning: str) -> None:
@@ -87,13 +102,9 @@ def _check_hidden(config: ModelConfig, meaning: str) -> None:
 class LinearBackbone(Backbone):
     """One Linear layer each way, identity activations and output: the PCA-equivalent AE."""
 
-    @classmethod
-    def check_config(cls, config: ModelConfig) -> None:
-        if config.loss == "bce":
-            raise ValueError(
-                "loss must be 'mse' with the linear backbone, whose output is linear "
-                "(bce needs outputs in [0, 1]): use loss 'mse', not 'bce'."
-            )
+    about = "one linear layer each way, no activation; with squared error it finds PCA's subspace."
+    fixed = {"loss": ("mse", "whose output is linear (bce needs outputs in [0, 1])")}
+    affine = True
 
     def __init__(self, config: ModelConfig, head_size: int) -> None:
         super().__init__(config, head_size)
@@ -115,8 +126,12 @@ class MLPBackbone(Backbone):
     sigmoid (data in [0, 1]).
     """
 
+    about = "fully connected layers f = s(Wx), g = s(W'h); one is the shallow autoencoder."
+    uses = ("hidden", "activation", "norm")
+
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
+        super().check_config(config)
         _check_hidden(config, "layer widths")
 
     def __init__(self, config: ModelConfig, head_size: int) -> None:
@@ -170,8 +185,12 @@ class ConvBackbone(Backbone):
     the last feature map and the code, and mirrors it in the decoder.
     """
 
+    about = "strided convolutions down, transposed convolutions up; images of 8 x 8 or more."
+    uses = ("hidden", "activation", "norm", "depth", "dense")
+
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
+        super().check_config(config)
         _check_hidden(config, "channels per stride-2 stage")
         _, height, width = config.input_shape
         if min(height, width) < MIN_CONV_SIZE:
@@ -233,8 +252,4 @@ class ConvBackbone(Backbone):
         self.output_activation = nn.Sigmoid()
 
 
-BACKBONES: dict[str, type[Backbone]] = {
-    "linear": LinearBackbone,
-    "mlp": MLPBackbone,
-    "conv": ConvBackbone,
-}
+BACKBONES.update({"linear": LinearBackbone, "mlp": MLPBackbone, "conv": ConvBackbone})

@@ -1,176 +1,33 @@
 """Objectives: what a backbone is trained to do (`ae`, `denoising`, `sparse_l1`, ...).
 
-Loss conventions (DESIGN.md, "Models: two axes, one interface"): every term is reported
-unweighted, as a batch mean of per-example values; `recon` is summed over the pixels of
-each example (mse: sum of squared errors, bce: sum of binary cross-entropies); and
-`loss = recon + sum(weight * term)` over the other terms, with the weights read from the
-config fields named in `weights`. The one batch-level term is `sparse_kl`'s `sparsity`,
-which by definition compares the batch mean activation of each code unit with rho.
+Each is a subclass of `models.autoencoder.Autoencoder` plus its line in OBJECTIVES; the
+class attributes say what it needs (terms and weights, the config fields it uses, a
+prior, a corruption), so the trainer, the analysis, the form and the command line pick a
+new objective up without an edit. Loss conventions are in models/autoencoder.py.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
-
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from models.backbones import BACKBONES
+from models.autoencoder import AEOutput, Autoencoder
 from models.colour import chroma, grey3
+from models.config import OBJECTIVES
 from models.corruption import corrupt
 
-if TYPE_CHECKING:
-    from models.config import ModelConfig
+__all__ = ["OBJECTIVES", "AEOutput", "Autoencoder"]
 
 LOGVAR_RANGE = (-30.0, 20.0)  # the VAE's log-variance is clamped here so exp() stays finite
 KL_EPS = 1e-6  # sparse_kl keeps rho_hat inside (eps, 1 - eps)
 
 
-class AEOutput(NamedTuple):
-    loss: Tensor  # scalar: recon + weighted other terms
-    terms: dict[str, Tensor]  # unweighted scalar terms, named as in term_names()
-    recon: Tensor  # the reconstruction x_hat [N, C, H, W], in data range
-    z: Tensor  # the code used for the reconstruction [N, code_size] (VAE: the sample)
-
-
-def _mse(logits: Tensor, x_hat: Tensor, target: Tensor) -> Tensor:
-    return (x_hat - target).pow(2).flatten(1).sum(1).mean()
-
-
-def _bce(logits: Tensor, x_hat: Tensor, target: Tensor) -> Tensor:
-    per_pixel = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
-    return per_pixel.flatten(1).sum(1).mean()
-
-
-RECON_LOSSES = {"mse": _mse, "bce": _bce}
-
-
-class Autoencoder(nn.Module):
-    """The plain autoencoder; the other objectives override `code`, `latent` or `penalties`.
-
-    `encode(x) -> z`, `decode(z) -> x_hat`, `forward(x, target=None) -> AEOutput`. The
-    target defaults to x. What the network is trained on comes from `training_pair`
-    (denoising: a corrupted batch as x and the clean one as target; the forward pass never
-    corrupts anything itself), and what it sees at inference from `inputs_for`.
-    """
-
-    terms: tuple[str, ...] = ("recon",)
-    weights: dict[str, str] = {}  # term name -> the config field that holds its weight
-    warmup_terms: tuple[str, ...] = ()  # terms whose weight a trainer may warm up from 0
-    head_factor = 1  # the encoder head gives head_factor * code_size numbers
-    channels: tuple[int, ...] = (1, 3)  # the image channels this objective accepts
-    has_prior = False  # whether decode(z) of z ~ N(0, I) is a sample of the model
-
-    @property
-    def corruption(self) -> str | None:
-        """The corruption this model was trained to remove (a noise spec), or None."""
-        return None
-
-    @classmethod
-    def check_config(cls, config: ModelConfig) -> None:
-        """Raise ValueError for settings this objective cannot train on."""
-        if config.input_shape[0] not in cls.channels:
-            raise ValueError(
-                f"objective {config.objective} needs images with "
-                f"{' or '.join(map(str, cls.channels))} channels but these have "
-                f"{config.input_shape[0]}: pick a colour dataset such as shapes-colour or "
-                "cifar10, or another objective."
-            )
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.config = config.copy()
-        backbone = BACKBONES[config.backbone]
-        self.backbone = backbone(self.config, self.head_factor * config.code_size)
-        self._recon = RECON_LOSSES[config.loss]
-        # A trainer's warm-up sets this in [0, 1]: the weights of warmup_terms are multiplied
-        # by it in `loss` (the terms themselves stay unweighted). Not saved with the weights.
-        self.warmup = 1.0
-
-    @property
-    def code_size(self) -> int:
-        return self.config.code_size
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        return tuple(self.config.input_shape)
-
-    def _check(self, x: Tensor, name: str = "x") -> None:
-        if x.dim() != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(
-                f"{name} must have shape [N, {', '.join(map(str, self.input_shape))}] for this "
-                f"model, not {list(x.shape)}."
-            )
-
-    def code(self, head: Tensor) -> Tensor:
-        """The code layer's activation applied to the encoder head (identity here)."""
-        return head
-
-    def training_pair(
-        self, batch: Tensor, generator: torch.Generator | None = None
-    ) -> tuple[Tensor, Tensor]:
-        """(inputs, target) to train and validate on for a batch of data: (batch, batch) here."""
-        return batch, batch
-
-    def inputs_for(self, x: Tensor) -> Tensor:
-        """What to feed the model to reconstruct images x at inference: x itself here."""
-        return x
-
-    def psnr_errors(self, target: Tensor, recon: Tensor) -> dict[str, Tensor]:
-        """Extra figures beyond the loss terms: per-example mean squared errors [N] by name.
-
-        Validation and `eval` report each as `<name>_psnr_db`, 10 log10(1 / mean over the
-        test split), for images in [0, 1]. None here.
-        """
-        return {}
-
-    def _encode(self, x: Tensor) -> Tensor:
-        return self.code(self.backbone.encode_head(x))
-
-    def encode(self, x: Tensor) -> Tensor:
-        """x [N, C, H, W] -> z [N, code_size]."""
-        self._check(x)
-        return self._encode(x)
-
-    def decode(self, z: Tensor) -> Tensor:
-        """z [N, code_size] -> x_hat [N, C, H, W] in data range (the linear backbone: unclipped)."""
-        return self.backbone.output(self.backbone.decode_logits(z))
-
-    def penalties(self, x: Tensor, z: Tensor) -> dict[str, Tensor]:
-        """The terms besides recon, from the input and its code."""
-        return {}
-
-    def latent(
-        self, x: Tensor, generator: torch.Generator | None = None
-    ) -> tuple[Tensor, dict[str, Tensor]]:
-        """The code to decode during training, and the terms besides recon."""
-        z = self._encode(x)
-        return z, self.penalties(x, z)
-
-    def forward(
-        self, x: Tensor, target: Tensor | None = None, generator: torch.Generator | None = None
-    ) -> AEOutput:
-        """`generator` (on x's device) makes the VAE's sampling repeatable; others ignore it."""
-        self._check(x)
-        if target is None:
-            target = x
-        else:
-            self._check(target, "target")
-        z, extra = self.latent(x, generator)
-        logits = self.backbone.decode_logits(z)
-        x_hat = self.backbone.output(logits)
-        terms = {"recon": self._recon(logits, x_hat, target), **extra}
-        loss = terms["recon"]
-        for name, weight in self.weights.items():
-            scale = self.warmup if name in self.warmup_terms else 1.0
-            loss = loss + scale * getattr(self.config, weight) * terms[name]
-        return AEOutput(loss, terms, x_hat, z)
-
-
 class DenoisingAutoencoder(Autoencoder):
     """Reconstructs the clean target from a corrupted x; the trainer corrupts each batch
     afresh with `models.corruption.corrupt(clean, config.noise)`."""
+
+    about = "reproduce the clean input from a corrupted one, corrupted afresh every batch."
+    uses = ("noise",)
 
     @property
     def corruption(self) -> str | None:
@@ -198,6 +55,7 @@ class ColourAutoencoder(Autoencoder):
     input's chroma, 0.5 everywhere, against the truth's: the chroma baseline).
     """
 
+    about = "reconstruct colour images from their grey version."
     channels = (3,)
 
     def _encode(self, x: Tensor) -> Tensor:
@@ -225,8 +83,10 @@ class ColourAutoencoder(Autoencoder):
 class SparseL1Autoencoder(Autoencoder):
     """`sparsity` = mean absolute activation of the code layer (per example: mean over units)."""
 
+    about = "reproduce the input with a penalty on the code's mean absolute activation."
     terms = ("recon", "sparsity")
     weights = {"sparsity": "sparsity"}
+    uses = ("sparsity",)
 
     def penalties(self, x: Tensor, z: Tensor) -> dict[str, Tensor]:
         return {"sparsity": z.abs().mean()}
@@ -234,10 +94,12 @@ class SparseL1Autoencoder(Autoencoder):
 
 class SparseKLAutoencoder(Autoencoder):
     """Sigmoid code layer; `sparsity` = sum_j KL(rho || rho_hat_j), rho_hat_j the batch mean
-    activation of code unit j."""
+    activation of code unit j (a batch-level term)."""
 
+    about = "reproduce the input while each sigmoid code unit's mean activation stays near rho."
     terms = ("recon", "sparsity")
     weights = {"sparsity": "sparsity"}
+    uses = ("sparsity", "rho")
 
     def code(self, head: Tensor) -> Tensor:
         return torch.sigmoid(head)
@@ -258,8 +120,10 @@ class ContractiveAutoencoder(Autoencoder):
     memory grow with code_size x input size per example.
     """
 
+    about = "reproduce the input with a penalty on how fast the code moves with the input."
     terms = ("recon", "contractive")
     weights = {"contractive": "contractive"}
+    uses = ("contractive",)
 
     def _jacobian_norms(self, x: Tensor) -> tuple[Tensor, Tensor]:
         z, vjp_fn = torch.func.vjp(self._encode, x)
@@ -268,16 +132,27 @@ class ContractiveAutoencoder(Autoencoder):
         (jac,) = torch.func.vmap(vjp_fn)(basis)  # [k, N, C, H, W]: jac[j, i] = d z_ij / d x_i
         return z, jac.pow(2).transpose(0, 1).flatten(1).sum(1)
 
-    def jacobian_norms(self, x: Tensor) -> Tensor:
-        """||d z_i / d x_i||_F^2 for each example [N] (what the contractive term averages)."""
-        self._check(x)
-        return self._jacobian_norms(x)[1]
-
     def latent(
         self, x: Tensor, generator: torch.Generator | None = None
     ) -> tuple[Tensor, dict[str, Tensor]]:
         z, norms = self._jacobian_norms(x)
         return z, {"contractive": norms.mean()}
+
+
+class RidgeAutoencoder(Autoencoder):
+    """`weights` = the sum of the squared entries of every weight matrix and kernel (not the
+    biases or normalisation scales): L2 regularisation of the weights, a model-level term,
+    so `loss = recon + ridge * weights`. Unlike AdamW's decoupled weight decay
+    (TrainConfig.weight_decay) it is part of the loss the gradient follows, and shows in
+    the curves."""
+
+    about = "reproduce the input with a penalty on the sum of squared weights (ridge, L2)."
+    terms = ("recon", "weights")
+    weights = {"weights": "ridge"}
+    uses = ("ridge",)
+
+    def penalties(self, x: Tensor, z: Tensor) -> dict[str, Tensor]:
+        return {"weights": sum(p.pow(2).sum() for p in self.parameters() if p.dim() > 1)}
 
 
 class VariationalAutoencoder(Autoencoder):
@@ -290,9 +165,12 @@ class VariationalAutoencoder(Autoencoder):
     beta by `warmup`, rising from 0 to 1 over the first epochs, against posterior collapse.
     """
 
+    about = "the encoder gives a Gaussian q(z|x) near N(0, I), so new images can be sampled."
     terms = ("recon", "kl")
     weights = {"kl": "beta"}
+    uses = ("beta", "kl_warmup")
     warmup_terms = ("kl",)
+    elbo_terms = ("recon", "kl")
     head_factor = 2
     has_prior = True
 
@@ -315,7 +193,7 @@ class VariationalAutoencoder(Autoencoder):
         return z, {"kl": kl}
 
 
-OBJECTIVES: dict[str, type[Autoencoder]] = {
+OBJECTIVES.update({
     "ae": Autoencoder,
     "denoising": DenoisingAutoencoder,
     "sparse_l1": SparseL1Autoencoder,
@@ -323,11 +201,5 @@ OBJECTIVES: dict[str, type[Autoencoder]] = {
     "contractive": ContractiveAutoencoder,
     "vae": VariationalAutoencoder,
     "colourise": ColourAutoencoder,
-}
-
-
-def term_names(objective: str) -> list[str]:
-    """The loss terms an objective reports, e.g. ["recon", "kl"] ("loss" is not listed)."""
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}.")
-    return list(OBJECTIVES[objective].terms)
+    "ridge": RidgeAutoencoder,
+})  # fmt: skip

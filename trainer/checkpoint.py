@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import stat
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -20,6 +18,7 @@ from torch import nn
 
 from models import ModelConfig, build
 from trainer.config import TrainConfig
+from trainer.files import write_atomic
 
 APP = "latent-explorer"
 FORMAT = 1
@@ -62,14 +61,8 @@ def app_version() -> str:
         return "unknown"
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save(path, model, *, train_config=None, dataset="digits", history=None) -> Path:
-    """Write the model atomically to `path` (a temporary file renamed into place); return it."""
+    """Write the model atomically to `path` (trainer/files.py); return the path."""
     path = Path(path)
     try:
         meta = {
@@ -89,32 +82,12 @@ def save(path, model, *, train_config=None, dataset="digits", history=None) -> P
     # Clone: contiguous CPU tensors that share no storage, as safetensors requires.
     state = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
     header, tensors = _with_checksum(st_save(state, metadata=meta))
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        with os.fdopen(fd, "wb") as f:
-            f.write(header)
-            f.write(tensors)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        write_atomic(path, header, tensors)
     except OSError as error:
         raise CheckpointError(
             f"Could not save {path} ({_reason(path, error)}): choose a folder you can write to."
         ) from error
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows it
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
     return path
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from models import ModelConfig
 from trainer.config import TrainConfig
-from trainer.loop import Progress
+from trainer.progress import Progress
 from trainer.shared_weights import SharedWeights, digest, layout_of
 
 SEND_S = 0.05  # at most one Update per this many seconds between pauses, epochs' ends and errors

@@ -11,10 +11,10 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
-from models import BACKBONES, OBJECTIVES, ModelConfig
-from models.backbones import ACTIVATIONS, NORMS
-from trainer import recipes
-from trainer.config import DEVICES, SCHEDULES, TrainConfig
+from models import ModelConfig
+from models.config import Setting, owners
+from trainer import data, recipes
+from trainer.config import TrainConfig, settings
 
 BAR_S = 0.1  # the TTY progress bar is redrawn at most this often
 LINE_S = 10.0  # without a TTY, a progress line at most this often
@@ -34,53 +34,43 @@ def _hidden(text: str) -> list[int]:
         ) from None
 
 
-RECIPE = " (default: the recipe for the dataset and backbone, trainer/recipes.py)"
+RECIPE = " (default: the recipe's for the dataset and backbone)"
+TYPES = {"int": int, "float": float, "ints": _hidden}
+
+
+def _help(s: Setting) -> str:
+    """A flag's --help: the setting's help, who uses it, and its default."""
+    text = s.describe()
+    if s.kind == "dataset":
+        text += f" Known: {', '.join(data.names())}."
+    if owners(s.name):
+        text += f" Used by {', '.join(owners(s.name))}."
+    if s.name in recipes.FIELDS:
+        text += RECIPE
+    else:
+        text += f" (default: {s.default})"
+    return text.replace("%", "%%")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """Every ModelConfig field (but input_shape, from the dataset) and TrainConfig field.
+    """A flag for every setting of trainer.config.settings(), in its group, then --out.
 
     Flags the recipe sets default to None and are filled in by `configs` from
     trainer.recipes for the dataset and backbone, so the form and the command line agree.
     """
-    m, t = ModelConfig(), TrainConfig()
-    add = parser.add_argument
-    add("--dataset", default=t.dataset, help="digits, shapes, mnist, ..., or folder:PATH")
-    add("--backbone", default=m.backbone, choices=list(BACKBONES))
-    add("--objective", default=m.objective, choices=list(OBJECTIVES))
-    add("--code-size", type=int, default=m.code_size, help="size of the code (latent) layer")
-    add("--epochs", type=int, help="passes over the training split" + RECIPE)
-    add("--hidden", type=_hidden, help="layer widths or conv channels, e.g. 256,128" + RECIPE)
-    add("--norm", choices=list(NORMS), help="normalisation after each hidden layer" + RECIPE)
-    add("--depth", type=int, help="convolutions per conv stage; more is deeper" + RECIPE)
-    add("--dense", type=int, help="conv: width of a fully connected layer before the code, "
-        "0 for none; wider adds capacity" + RECIPE)  # fmt: skip
-    add("--activation", choices=list(ACTIVATIONS), help="hidden-layer non-linearity" + RECIPE)
-    add("--loss", choices=["mse", "bce"], help="reconstruction loss" + RECIPE)
-    add("--noise", default=m.noise, help="corruption of denoising, kind:level, e.g. gaussian:0.5")
-    add("--sparsity", type=float, default=m.sparsity, help="weight of the sparsity term")
-    add("--rho", type=float, default=m.rho, help="target mean activation of sparse_kl")
-    add("--contractive", type=float, default=m.contractive, help="weight of the contractive term")
-    add("--beta", type=float, default=m.beta, help="weight of the VAE's kl term")
-    add("--batch-size", type=int, help="examples per step" + RECIPE)
-    add("--lr", type=float, help="the peak learning rate of Adam's schedule" + RECIPE)
-    add("--schedule", default=t.schedule, choices=list(SCHEDULES),
-        help="learning-rate schedule: onecycle (warm up to --lr, then anneal), cosine (short "
-        "warm-up, then cosine decay) or constant")  # fmt: skip
-    add("--patience", type=int, help="stop after this many epochs without a better validation "
-        "loss and keep the best epoch's weights; raising it trains longer, 0 never stops "
-        "early" + RECIPE)  # fmt: skip
-    add("--clip", type=float, default=t.clip, help="largest gradient norm per step; lowering "
-        "it tames unstable runs, 0 turns clipping off")  # fmt: skip
-    add("--kl-warmup", type=int, help="VAE: epochs over which the kl weight rises from 0 to "
-        "--beta; raising it guards longer against posterior collapse" + RECIPE)  # fmt: skip
-    add("--weight-decay", type=float, help="AdamW's weight decay; raising it fights "
-        "overfitting, too much underfits" + RECIPE)  # fmt: skip
-    add("--val-fraction", type=float, default=t.val_fraction, help="share of the training "
-        "split held out for validation and early stopping; 0 trains on all of it")  # fmt: skip
-    add("--device", default=t.device, choices=list(DEVICES), help="auto: cuda, then mps, then cpu")
-    add("--seed", type=int, default=t.seed, help="the same seed repeats a run exactly")
-    add("--out", required=True, help="where to save the checkpoint (.safetensors)")
+    groups = {}
+    for s in settings():
+        if s.group not in groups:
+            groups[s.group] = parser.add_argument_group(s.group.lower())
+        options = {"help": _help(s)}
+        if s.name not in recipes.FIELDS:
+            options["default"] = s.default
+        if s.kind in TYPES:
+            options["type"] = TYPES[s.kind]
+        if s.kind == "choice":
+            options["choices"] = list(s.options)
+        groups[s.group].add_argument(s.flag, **options)
+    parser.add_argument("--out", required=True, help="where to save the checkpoint (.safetensors)")
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
@@ -186,7 +176,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from trainer import checkpoint, data
+    from trainer import checkpoint
     from trainer.loop import Trainer
 
     _check_out(Path(args.out))
@@ -260,7 +250,7 @@ def _table(report: dict) -> str:
 
 def evaluate(args: argparse.Namespace) -> int:
     """`main.py eval`: load a checkpoint and its dataset, print the eval report."""
-    from trainer import analysis, checkpoint, data
+    from trainer import analysis, checkpoint
 
     try:
         saved = checkpoint.load(args.checkpoint)

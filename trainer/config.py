@@ -1,83 +1,79 @@
-"""Training settings: the command line's flags that are not part of the model."""
+"""Training settings: the run's settings that are not part of the model, described once.
+
+Like `models.ModelConfig`, every field carries its `Setting` (label, help, range, choices);
+`settings()` lists both configs' in the order of the form and of `train --help`.
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
+
+from models.config import ModelConfig, Setting, check_values, setting, settings_of
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULES = ("onecycle", "cosine", "constant")  # see trainer/schedules.py
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+GROUPS = ("Data", "Model", "Objective", "Training")  # the form's groups, top to bottom
+MAX_EPOCHS = 100_000
+T = "Training"
 
 
 @dataclass
 class TrainConfig:
     """How to train. Fields added after the first release keep defaults that old checkpoints
     (which lack them) take when loaded; the command line and form start from trainer.recipes.
-
-    `schedule`: the learning-rate schedule over the run (`lr` is its peak). `patience`: stop
-    when the validation loss has not improved for this many epochs and keep the best
-    epoch's weights (0: train every epoch, keep the last). `clip`: the largest gradient norm
-    (0: no clipping). `kl_warmup`: epochs over which the weights of the objective's warm-up
-    terms (the VAE's kl) rise from 0 to their value (at most half the run's epochs).
-    `val_fraction`: the share of the training split held out for validation and early
-    stopping (0: none; the loss plot then shows the test split and early stopping is off).
-    `weight_decay`: AdamW's decoupled weight decay.
     """
 
-    dataset: str = "digits"
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 1e-3
-    device: str = "auto"
-    seed: int = 0
-    schedule: str = "onecycle"
-    patience: int = 20
-    clip: float = 0.0
-    kl_warmup: int = 0
-    val_fraction: float = 0.1
-    weight_decay: float = 0.0
+    dataset: str = setting(
+        "digits", "Dataset", "The images the autoencoder learns to reproduce: a set that ships "
+        "with the app, one downloaded on first use, or folder:PATH (Folder... in the form) "
+        "for your own images.", "Data", kind="dataset")  # fmt: skip
+    epochs: int = setting(
+        10, "Epochs", "Passes over the training split. More fit better, up to overfitting; "
+        "early stopping may end the run sooner.", T, low=1, high=MAX_EPOCHS)  # fmt: skip
+    batch_size: int = setting(
+        128, "Batch size", "Examples per gradient step. Larger batches give steadier, faster "
+        "epochs but fewer steps; the learning rate usually has to follow.", T, low=1,
+        high=1_000_000, ui=(1, 65_536))  # fmt: skip
+    # No upper bound on lr: a huge rate is the user's call; the loop stops cleanly if it diverges.
+    lr: float = setting(
+        1e-3, "Learning rate", "The peak learning rate of Adam's schedule. Raising it learns "
+        "faster until training diverges (the loss becomes nan): then lower it.", T, low=0,
+        exclusive=True, ui=(1e-6, 10.0), log=True)  # fmt: skip
+    schedule: str = setting(
+        "onecycle", "LR schedule", "How the learning rate moves over the run. onecycle: warms "
+        "up to the rate, then anneals far below it; cosine: a short warm-up, then a cosine "
+        "decay to 0; constant: the rate throughout.", T, choices=SCHEDULES)  # fmt: skip
+    weight_decay: float = setting(
+        0.0, "Weight decay", "AdamW's decoupled weight decay, shrinking the weights every "
+        "step. Raising it fights overfitting (test error far above training error); too much "
+        "underfits.", T, low=0, ui=(0.0, 100.0), log=True)  # fmt: skip
+    patience: int = setting(
+        20, "Early-stop patience", "Stop after this many epochs without a better validation "
+        "loss and keep the best epoch's weights. Raising it trains longer; 0 never stops "
+        "early.", T, low=0, high=MAX_EPOCHS)  # fmt: skip
+    clip: float = setting(
+        0.0, "Gradient clip", "The largest gradient norm per step; 0 turns clipping off. "
+        "Lowering it tames runs whose loss jumps.", T, low=0, ui=(0.0, 1e6),
+        log=True)  # fmt: skip
+    kl_warmup: int = setting(
+        0, "KL warm-up (epochs)", "VAE: epochs over which the KL weight rises from 0 to "
+        "\u03b2 (at most half the run). Raising it guards longer against posterior collapse "
+        "(codes that ignore the input); 0 turns it off.", "Objective", low=0,
+        high=MAX_EPOCHS)  # fmt: skip
+    val_fraction: float = setting(
+        0.1, "Validation share", "Share of the training split held out to validate each "
+        "epoch and to stop early; the test split is never used for either. 0 trains on all "
+        "of it and turns early stopping off.", T, low=0, high=0.5, step=0.05)  # fmt: skip
+    device: str = setting(
+        "auto", "Device", "Where training runs; auto picks cuda, then mps, then cpu.", T,
+        choices=DEVICES)  # fmt: skip
+    seed: int = setting(
+        0, "Seed", "Random seed for the weights, the batch order and the noise: the same "
+        "seed repeats a run exactly.", T, low=0, ui=(0, 2**31 - 1))  # fmt: skip
 
     def validate(self) -> None:
         """Raise ValueError with a sentence naming the field and what is allowed."""
-        if not _is_int(self.epochs) or not 1 <= self.epochs <= 100_000:
-            raise ValueError(
-                f"epochs must be a whole number from 1 to 100000, not {self.epochs!r}."
-            )
-        if not _is_int(self.batch_size) or not 1 <= self.batch_size <= 1_000_000:
-            raise ValueError(
-                f"batch_size must be a whole number from 1 to 1000000, not {self.batch_size!r}."
-            )
-        # No upper bound: a huge rate is the user's call and the loop stops cleanly if it diverges.
-        if not _is_number(self.lr) or not self.lr > 0:
-            raise ValueError(f"lr must be a finite number above 0, not {self.lr!r}.")
-        if self.device not in DEVICES:
-            raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}.")
-        if not _is_int(self.seed) or self.seed < 0:
-            raise ValueError(f"seed must be a whole number >= 0, not {self.seed!r}.")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(
-                f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}."
-            )
-        for name in ("patience", "kl_warmup"):
-            value = getattr(self, name)
-            if not _is_int(value) or not 0 <= value <= 100_000:
-                raise ValueError(f"{name} must be a whole number from 0 to 100000, not {value!r}.")
-        for name in ("clip", "weight_decay"):
-            value = getattr(self, name)
-            if not _is_number(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, not {value!r}.")
-        if not _is_number(self.val_fraction) or not 0 <= self.val_fraction <= 0.5:
-            raise ValueError(
-                f"val_fraction must be a number from 0 to 0.5, not {self.val_fraction!r}."
-            )
+        check_values(self)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,3 +86,11 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}.")
         return cls(**data)
+
+
+def settings() -> list[Setting]:
+    """Every setting a person chooses for a run (the model's, then training's), grouped as
+    GROUPS and in field order within a group: the form's rows and the `train` flags."""
+    chosen = [s for s in (*settings_of(ModelConfig), *settings_of(TrainConfig))]
+    chosen = [s for s in chosen if s.kind != "shape"]  # the image shape comes from the data
+    return sorted(chosen, key=lambda s: GROUPS.index(s.group))

@@ -23,91 +23,27 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from models import ModelConfig, build, term_names
 from trainer.config import TrainConfig
-from trainer.schedules import make_scheduler, rising_share
+from trainer.devices import out_of_memory, resolve_device
+from trainer.progress import Progress, empty_history, record_figures
+from trainer.schedules import make_optimizer, make_scheduler, rising_share, total_norm
 from trainer.stopping import EarlyStopping, holdout
+from trainer.validation import validate
+
+__all__ = ["Progress", "Trainer"]
 
 SYNC_S = 0.05  # at most one Progress per this many seconds between epoch ends
 WEIGHTS_S = 0.5  # a CPU weight snapshot about this often between epoch ends
-VAL_BATCH = 1024  # validation batches are at least this big
 SMOOTHING = 0.3  # weight of the newest rate in the samples/s moving average
-
-
-@dataclass
-class Progress:
-    step: int
-    epoch: int
-    epochs: int
-    fraction: float
-    samples_per_s: float
-    eta_s: float
-    terms: dict[str, float]
-    val_terms: dict[str, float] | None = None
-    weights: dict[str, torch.Tensor] | None = None
-    done: bool = False
-    stopped: bool = False
-    error: str | None = None
-    lr: float = 0.0  # the learning rate of the latest step
-    best_epoch: int = 0  # early stopping: the epoch whose weights the run keeps (0: none yet)
-
-
-def psnr_db(mse: float) -> float:
-    """10 log10(1 / mse): the PSNR of images in [0, 1] with this mean squared error."""
-    return math.inf if mse <= 0 else 10.0 * math.log10(1.0 / mse)
-
-
-def resolve_device(name: str) -> torch.device:
-    """`auto` picks cuda, then mps, then cpu; an unavailable device is a ValueError."""
-    cuda = torch.cuda.is_available()
-    mps = torch.backends.mps.is_available()
-    if name == "auto":
-        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
-    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
-        raise ValueError(f"device {name} is not available on this machine: use auto or cpu.")
-    return torch.device(name)
-
-
-def empty_history(names: list[str]) -> dict:
-    return {
-        "train": {"step": [], **{n: [] for n in names}, "lr": []},
-        "val": {"step": [], "epoch": [], **{n: [] for n in names}},
-    }
 
 
 def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
-
-
-def out_of_memory(error: BaseException) -> bool:
-    """Whether an exception is an allocator's refusal (CPU, CUDA or MPS)."""
-    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
-        return True
-    text = str(error).lower()
-    return any(m in text for m in ("out of memory", "can't allocate memory", "cannot allocate"))
-
-
-def make_optimizer(
-    model: nn.Module, lr: float, device: torch.device, weight_decay: float = 0.0
-) -> torch.optim.Optimizer:
-    """Adam, or AdamW with decoupled weight decay; the fused kernel where PyTorch has one
-    (cpu, cuda), the same maths faster."""
-    fused = device.type in ("cpu", "cuda")
-    if weight_decay:
-        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
-    return torch.optim.Adam(model.parameters(), lr=lr, fused=fused)
-
-
-def _total_norm(tensors: list[torch.Tensor]) -> torch.Tensor:
-    """One device tensor that is nan or inf when any of `tensors` holds nan or inf."""
-    if hasattr(torch.nn.utils, "get_total_norm"):  # torch >= 2.6: one foreach kernel
-        return torch.nn.utils.get_total_norm(tensors)
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t) for t in tensors]))
 
 
 class Trainer:
@@ -244,7 +180,8 @@ class Trainer:
                     self.history["val"]["epoch"].append(epoch)
                     for k in self.names:
                         self.history["val"][k].append(val[k])
-                    self._record_figures(epoch, val)
+                    extra = {k: v for k, v in val.items() if k not in self.names}
+                    record_figures(self.history, self.step, epoch, extra)
                 last = epoch == self._last_epoch
                 # Early stopping compares epochs trained with the full weights (after warm-up).
                 early = False
@@ -317,7 +254,7 @@ class Trainer:
         now = time.perf_counter()
         check = now - self._last_check >= SYNC_S  # tiny epochs skip the weight check
         values = [out.loss.detach(), *(out.terms[k].detach() for k in self.names[1:])]
-        row = torch.stack([*values, _total_norm(self._live)] if check else values).tolist()
+        row = torch.stack([*values, total_norm(self._live)] if check else values).tolist()
         inst = (self.step - self._synced_step) * self.train_config.batch_size
         inst /= max(now - self._last_sync, 1e-9)
         self._rate = inst if self._rate == 0 else SMOOTHING * inst + (1 - SMOOTHING) * self._rate
@@ -347,49 +284,12 @@ class Trainer:
         train.setdefault("lr", []).append(float(self._optimizer.param_groups[0]["lr"]))
         return None
 
-    def _record_figures(self, epoch: int, val: dict[str, float]) -> None:
-        """The objective's extra validation figures (e.g. colour_psnr_db) go to
-        history["figures"], apart from the loss terms the curves plot."""
-        extra = {k: v for k, v in val.items() if k not in self.names}
-        if extra:
-            columns = self.history.setdefault("figures", {"step": [], "epoch": []})
-            columns["step"].append(self.step)
-            columns["epoch"].append(epoch)
-            for k, v in extra.items():
-                columns.setdefault(k, []).append(v)
-
-    @torch.no_grad()
     def validate(self) -> dict[str, float]:
         """Mean of every term over the validation split (held out from the training split;
-        the test split when there is none) in eval mode, with the full term weights ({} when
-        it is empty), and the objective's `psnr_errors` as `<name>_psnr_db`. The inputs come
-        from the model's `training_pair` with a fixed seed, so epochs compare."""
-        model, device = self.model, self.device
-        model.eval()
-        warmup, model.warmup = getattr(model, "warmup", 1.0), 1.0
-        try:
-            return self._validate(model, device)
-        finally:
-            model.warmup = warmup
-
-    def _validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        the test split when there is none), and the objective's figures (trainer.validation)."""
         if len(self.val_index):
-            x = self.dataset.train_x[self.val_index].to(device, torch.float32)
+            x = self.dataset.train_x[self.val_index].to(self.device, torch.float32)
         else:
-            x = self.dataset.test_x.to(device, torch.float32)
-        gen = torch.Generator(device=device).manual_seed(self.train_config.seed + 1)
-        bs = max(self.train_config.batch_size, VAL_BATCH)
-        rows, sizes, errors = [], [], {}
-        for i in range(0, len(x), bs):
-            inputs, target = self.model.training_pair(x[i : i + bs], gen)
-            out = model(inputs, target=target)
-            rows.append(torch.stack([out.loss, *(out.terms[k] for k in self.names[1:])]))
-            sizes.append(len(target))
-            for k, v in self.model.psnr_errors(target, out.recon).items():
-                errors[k] = errors.get(k, 0.0) + v.double().sum()
-        if not rows:
-            return {}
-        values = torch.stack(rows).tolist()
-        means = [sum(r[j] * s for r, s in zip(values, sizes)) / len(x) for j in range(len(rows[0]))]
-        figures = {f"{k}_psnr_db": psnr_db(float(v) / len(x)) for k, v in errors.items()}
-        return {**dict(zip(self.names, means)), **figures}
+            x = self.dataset.test_x.to(self.device, torch.float32)
+        return validate(self.model, x, self.names, self.train_config.batch_size,
+                        self.train_config.seed + 1)  # fmt: skip

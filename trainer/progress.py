@@ -1,24 +1,46 @@
-"""Progress callbacks of slow analysis functions: `report(fraction)`, which may raise to cancel.
-
-The GUI's background runner (explorer/panels/background.py) passes one that raises its
-`Cancelled` after Cancel; None means nobody is listening.
-"""
+"""What a run reports: `Progress` (yielded by `Trainer.run()`, sent by the training child)
+and the history of loss terms it keeps (plain lists, saved in checkpoints)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
-Report = Callable[[float], None] | None
-
-
-def part(report: Report, start: float, end: float) -> Report:
-    """A callback for one stage of a job: its fractions 0..1 become start..end of `report`."""
-    if report is None:
-        return None
-    return lambda fraction: report(start + (end - start) * fraction)
+import torch
 
 
-def tell(report: Report, fraction: float) -> None:
-    """Call `report(fraction)` when there is one."""
-    if report is not None:
-        report(fraction)
+@dataclass
+class Progress:
+    step: int
+    epoch: int
+    epochs: int
+    fraction: float
+    samples_per_s: float
+    eta_s: float
+    terms: dict[str, float]
+    val_terms: dict[str, float] | None = None
+    weights: dict[str, torch.Tensor] | None = None
+    done: bool = False
+    stopped: bool = False
+    error: str | None = None
+    lr: float = 0.0  # the learning rate of the latest step
+    best_epoch: int = 0  # early stopping: the epoch whose weights the run keeps (0: none yet)
+
+
+def empty_history(names: list[str]) -> dict:
+    """{"train": {step, <terms>, lr}, "val": {step, epoch, <terms>}}, every column empty;
+    objectives' extra validation figures go to "figures" (see trainer.validation)."""
+    return {
+        "train": {"step": [], **{n: [] for n in names}, "lr": []},
+        "val": {"step": [], "epoch": [], **{n: [] for n in names}},
+    }
+
+
+def record_figures(history: dict, step: int, epoch: int, figures: dict[str, float]) -> None:
+    """Append an epoch's extra validation figures (e.g. colour_psnr_db) to history["figures"],
+    apart from the loss terms the curves plot."""
+    if figures:
+        columns = history.setdefault("figures", {"step": [], "epoch": []})
+        columns["step"].append(step)
+        columns["epoch"].append(epoch)
+        for k, v in figures.items():
+            columns.setdefault(k, []).append(v)

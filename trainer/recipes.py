@@ -17,20 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from trainer.data import FOLDER_SIZE
+from trainer import data
 
-# The catalogue's datasets as they load: (C, H, W) and training images (the form needs
-# them before anything is loaded; tests check them against trainer.data.load).
-KNOWN = {
-    "digits": ((1, 8, 8), 1438),
-    "shapes": ((1, 32, 32), 6000),
-    "shapes-colour": ((3, 32, 32), 6000),
-    "mnist": ((1, 28, 28), 60000),
-    "fashion-mnist": ((1, 28, 28), 60000),
-    "kmnist": ((1, 28, 28), 60000),
-    "cifar10": ((3, 32, 32), 50000),
-}
-FOLDER = ((1, FOLDER_SIZE, FOLDER_SIZE), None)  # a folder before it is read: size unknown
 EPOCHS = (5, 300)  # the fewest and most epochs a recipe gives
 PATIENCE_SHARE, MIN_PATIENCE = 0.25, 5  # early stopping: patience as a share of the epochs
 KL_WARMUP_SHARE = 0.1  # the VAE's KL weight rises over this share of the epochs
@@ -67,17 +55,13 @@ TABLE: dict[tuple[str, str], Recipe] = {
 }
 MODEL_FIELDS = ("hidden", "norm", "depth", "dense", "activation", "loss")
 TRAIN_FIELDS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "kl_warmup")
+FIELDS = (*MODEL_FIELDS, *TRAIN_FIELDS)  # the settings a recipe fills in
 
 
 def kind(input_shape) -> str:
     """The row of TABLE for images of this (C, H, W): by the shorter side."""
     side = min(int(input_shape[1]), int(input_shape[2]))
     return "8x8" if side <= 16 else "28x28" if side <= 30 else "32x32"
-
-
-def shape_and_size(dataset: str) -> tuple[tuple[int, int, int], int | None]:
-    """(C, H, W) and training images of a catalogue dataset (a folder: 32 x 32 grey, n unknown)."""
-    return KNOWN.get(dataset, FOLDER)
 
 
 def defaults(
@@ -104,10 +88,10 @@ def defaults(
         patience=max(MIN_PATIENCE, math.ceil(PATIENCE_SHARE * epochs)),
         kl_warmup=math.ceil(KL_WARMUP_SHARE * epochs),
     )
-    return {key: values[key] for key in (*MODEL_FIELDS, *TRAIN_FIELDS)}
+    return {key: values[key] for key in FIELDS}
 
 
 def for_dataset(dataset: str, backbone: str, code_size: int = 2) -> dict:
     """`defaults` for a catalogue dataset (or folder) by name, before it is loaded."""
-    shape, n_train = shape_and_size(dataset)
+    shape, n_train = data.shape_and_size(dataset)
     return defaults(shape, backbone, n_train, code_size=code_size)

@@ -23,7 +23,8 @@ from explorer.panels.background import AnalysisPanel
 from explorer.panels.image_io import ImageFileError, open_image
 from explorer.panels.plotting import image_label, pixmap, side_by_side
 from explorer.session import to_images
-from trainer import analysis, probes
+from trainer import analysis
+from trainer.analysis import probes
 
 GALLERY = 12  # worst examples shown
 COLUMNS = 6

@@ -23,7 +23,7 @@ from explorer.panels.background import AnalysisPanel
 from explorer.panels.images import tile
 from explorer.panels.plotting import colour, image_label
 from explorer.session import to_images
-from trainer import probes
+from trainer.analysis import probes
 
 EXAMPLES = 8  # examples shown per cluster, those nearest its centre
 

@@ -20,9 +20,10 @@ from explorer.panels.background import AnalysisPanel
 from explorer.panels.images import ImageView, tile
 from explorer.panels.plotting import PALETTE, colour_key, scatter_map
 from explorer.session import to_images
-from trainer import analysis, probes
+from trainer import analysis
 from trainer import checkpoint as checkpoints
-from trainer import compare as comparison
+from trainer.analysis import compare as comparison
+from trainer.analysis import probes
 
 ROW = 10  # test examples in the reconstruction rows
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
 from explorer.panels.background import AnalysisPanel, Background
-from trainer import probes
-from trainer.pretraining import pretraining_experiment
+from trainer.analysis import probes
+from trainer.analysis.pretraining import pretraining_experiment
 
 
 def compute_probes(model, dataset, baselines: tuple | None, report) -> dict:

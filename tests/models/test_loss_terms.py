@@ -193,3 +193,21 @@ def test_denoising_reconstructs_the_target_not_the_input():
     expected = (model.decode(model.encode(noisy)) - clean).pow(2).flatten(1).sum(1).mean()
     torch.testing.assert_close(out.terms["recon"], expected)
     assert not torch.allclose(out.terms["recon"], model(noisy).terms["recon"])
+
+
+@pytest.mark.parametrize("backbone", ["mlp", "conv"])
+def test_ridge_is_the_sum_of_squared_weights_and_training_shrinks_them(backbone):
+    model = _model(backbone=backbone, objective="ridge", ridge=0.3, norm="group", hidden=[8, 4])
+    x = _batch(n=8)
+    out = model(x)
+    matrices = [p for name, p in model.named_parameters() if name.endswith(".weight")]
+    by_hand = sum(p.detach().pow(2).sum() for p in matrices if p.dim() > 1)  # not norm scales
+    assert any(p.dim() == 1 for p in matrices)  # the group norms' scales are left out
+    torch.testing.assert_close(out.terms["weights"], by_hand)
+    torch.testing.assert_close(out.loss, out.terms["recon"] + 0.3 * out.terms["weights"])
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.05)
+    for _ in range(20):
+        optimiser.zero_grad()
+        model(x).loss.backward()
+        optimiser.step()
+    assert model(x).terms["weights"] < 0.8 * by_hand

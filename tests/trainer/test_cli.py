@@ -18,23 +18,17 @@ EPOCH_LINE = re.compile(
 )
 
 
-def _run(args, home, **kw):
-    env = {**os.environ, "LATENT_EXPLORER_HOME": str(home), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, str(ROOT / "main.py"), *args]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, **kw)
-
-
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, latent_explorer):
     """A deep mlp with code size 2 trained on digits from the command line, and its eval."""
     tmp = tmp_path_factory.mktemp("cli")
     out = tmp / "x.safetensors"
-    train = _run(
+    train = latent_explorer(
         ["train", "--dataset", "digits", "--backbone", "mlp", "--hidden", "64,32",
          "--code-size", "2", "--epochs", "60", "--lr", "3e-3", "--seed", "0", "--out", str(out)],
         tmp, timeout=600,
     )  # fmt: skip
-    evaluated = _run(["eval", str(out), "--json"], tmp, timeout=600)
+    evaluated = latent_explorer(["eval", str(out), "--json"], tmp, timeout=600)
     return out, train, evaluated
 
 
@@ -129,8 +123,8 @@ def test_eval_of_an_unreadable_checkpoint_exits_2_with_one_sentence(tmp_path, ca
     assert exit_.value.code == 2 and err.count("\n") == 1 and str(path) in err
 
 
-def test_bad_arguments_exit_2_in_a_real_process(tmp_path):
-    result = _run(["train", "--code-size", "0", "--out", str(tmp_path / "x")], tmp_path)
+def test_bad_arguments_exit_2_in_a_real_process(tmp_path, latent_explorer):
+    result = latent_explorer(["train", "--code-size", "0", "--out", str(tmp_path / "x")], tmp_path)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "--code-size" in result.stderr
 

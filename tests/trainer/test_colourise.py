@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,29 +13,22 @@ from trainer.config import TrainConfig
 from trainer.data import load
 from trainer.loop import Trainer
 
-ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ("colour_psnr_db", "grey_psnr_db", "chroma_psnr_db", "grey_chroma_psnr_db")
 
 
-def _run(args, home):
-    env = {**os.environ, "LATENT_EXPLORER_HOME": str(home), "OMP_NUM_THREADS": "2"}
-    cmd = [sys.executable, str(ROOT / "main.py"), *args]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-
-
 @pytest.fixture(scope="module")
-def colouriser(tmp_path_factory):
+def colouriser(tmp_path_factory, latent_explorer):
     """A conv colouriser trained for 282 steps (3 epochs of 6,000 at batch 64) by the CLI."""
     tmp = tmp_path_factory.mktemp("colour")
     out = tmp / "colour.safetensors"
-    train = _run(
+    train = latent_explorer(
         ["train", "--dataset", "shapes-colour", "--backbone", "conv", "--objective", "colourise",
          "--hidden", "16,32", "--code-size", "16", "--epochs", "3", "--batch-size", "64",
          "--lr", "3e-3", "--seed", "0", "--out", str(out)],
-        tmp,
+        tmp, threads=2,
     )  # fmt: skip
     assert train.returncode == 0, train.stderr
-    evaluated = _run(["eval", str(out), "--json"], tmp)
+    evaluated = latent_explorer(["eval", str(out), "--json"], tmp, threads=2)
     assert evaluated.returncode == 0, evaluated.stderr
     return out, json.loads(evaluated.stdout)
 

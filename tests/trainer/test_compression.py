@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from models import ModelConfig, build
-from trainer import compression
+from trainer.analysis import compression
 from trainer.data import load
 
 

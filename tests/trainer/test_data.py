@@ -9,8 +9,8 @@ import torchvision.datasets
 from PIL import Image
 
 from models.colour import luminance
-from trainer import data, shapes
-from trainer.data import DatasetError
+from trainer import data
+from trainer.data import DatasetError, builtin, downloaded, shapes
 
 
 def _check_dataset(ds, shape, n_classes):
@@ -28,6 +28,29 @@ def test_names_list_the_catalogue():
     assert data.names() == [
         "digits", "shapes", "shapes-colour", "mnist", "fashion-mnist", "kmnist", "cifar10",
     ]  # fmt: skip
+
+
+def test_each_dataset_is_registered_with_the_shape_and_size_it_loads_with():
+    for source in data.SOURCES.values():
+        assert data.shape_and_size(source.name) == (source.shape, source.train_count)
+        if source.offline:  # the downloaded ones are checked against torchvision's sizes
+            loaded = data.load(source.name)
+            assert (loaded.shape, len(loaded.train_x)) == (source.shape, source.train_count)
+    assert [s.name for s in data.SOURCES.values() if s.offline] == ["digits", "shapes",
+                                                                    "shapes-colour"]  # fmt: skip
+    assert data.shape_and_size("folder:/anywhere") == ((1, 32, 32), None)
+
+
+def test_a_registered_dataset_is_loaded_like_the_others(monkeypatch):
+    tiny = data.Dataset("tiny", torch.rand(6, 1, 4, 4), torch.rand(2, 1, 4, 4),
+                        torch.zeros(6, dtype=torch.int64), torch.zeros(2, dtype=torch.int64),
+                        ["all"])  # fmt: skip
+    monkeypatch.setitem(data.SOURCES, "tiny", data.base.Source("tiny", lambda root: tiny,
+                                                               (1, 4, 4), 6, True))  # fmt: skip
+    assert "tiny" in data.names() and data.load("tiny") is data.load("tiny")
+    assert data.load("tiny").train_x is tiny.train_x
+    assert data.load("tiny", size=8).shape == (1, 8, 8)
+    data.clear_cache()
 
 
 def test_digits_are_sklearn_digits_over_16_with_a_stratified_split():
@@ -132,7 +155,7 @@ def no_network(monkeypatch):
     """Point every torchvision mirror at a closed local port: a real, instant download failure."""
     for cls in (torchvision.datasets.MNIST, torchvision.datasets.KMNIST):
         monkeypatch.setattr(cls, "mirrors", ["http://127.0.0.1:9/"])
-    monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(downloaded, "DOWNLOAD_TIMEOUT_S", 2.0)
 
 
 def test_mnist_loads_from_idx_files_on_disk(tmp_path, no_network):
@@ -249,14 +272,14 @@ def test_shipped_digits_are_scikit_learns_digits_and_split(tmp_path):
     from sklearn.datasets import load_digits
 
     rebuilt = tmp_path / "digits.npz"
-    data.write_digits_file(rebuilt)
-    with np.load(rebuilt) as new, np.load(data.DIGITS_FILE) as shipped:
+    builtin.write_digits_file(rebuilt)
+    with np.load(rebuilt) as new, np.load(builtin.DIGITS_FILE) as shipped:
         for key in ("images", "target", "train", "test"):
             assert np.array_equal(new[key], shipped[key]), key
     digits = data.load("digits")
     sk = load_digits()
     expected = torch.from_numpy(sk.images / 16.0).float().unsqueeze(1)
     assert len(digits.train_x) + len(digits.test_x) == len(expected)
-    with np.load(data.DIGITS_FILE) as shipped:
+    with np.load(builtin.DIGITS_FILE) as shipped:
         assert torch.equal(digits.test_x, expected[torch.from_numpy(shipped["test"])])
         assert torch.equal(digits.test_y, torch.from_numpy(sk.target[shipped["test"]]).long())

@@ -19,6 +19,12 @@ def digits():
     return data.load("digits")
 
 
+def _few(digits, n: int = 60) -> data.Dataset:
+    """The first n training images of digits (and all its test images): a set to overfit."""
+    return data.Dataset("few", digits.train_x[:n], digits.test_x, digits.train_y[:n],
+                        digits.test_y, digits.classes)  # fmt: skip
+
+
 def _run(config: ModelConfig, train: TrainConfig, dataset):
     trainer = Trainer(config, train, dataset)
     progress = list(trainer.run())
@@ -73,8 +79,7 @@ def test_cosine_and_constant_schedules(digits):
 
 def test_early_stopping_keeps_the_best_epochs_weights(digits):
     # 60 training images and a wide network at a high constant rate: it overfits at once.
-    few = data.Dataset("few", digits.train_x[:60], digits.test_x, digits.train_y[:60],
-                       digits.test_y, digits.classes)  # fmt: skip
+    few = _few(digits)
     config = ModelConfig(input_shape=(1, 8, 8), hidden=[512], code_size=30)
     train = TrainConfig(epochs=300, lr=1e-2, batch_size=8, schedule="constant", patience=5)
     trainer, progress = _run(config, train, few)
@@ -89,8 +94,7 @@ def test_early_stopping_keeps_the_best_epochs_weights(digits):
 
 
 def test_without_patience_every_epoch_runs_and_the_last_weights_stay(digits):
-    few = data.Dataset("few", digits.train_x[:60], digits.test_x, digits.train_y[:60],
-                       digits.test_y, digits.classes)  # fmt: skip
+    few = _few(digits)
     config = ModelConfig(input_shape=(1, 8, 8), hidden=[512], code_size=30)
     train = TrainConfig(epochs=40, lr=1e-2, batch_size=8, schedule="constant", patience=0)
     trainer, progress = _run(config, train, few)
@@ -177,8 +181,7 @@ def test_a_seeded_run_with_every_option_repeats_exactly(digits):
 
 
 def test_early_stopping_waits_for_the_learning_rate_to_peak(digits):
-    few = data.Dataset("few", digits.train_x[:60], digits.test_x, digits.train_y[:60],
-                       digits.test_y, digits.classes)  # fmt: skip
+    few = _few(digits)
     config = ModelConfig(input_shape=(1, 8, 8), hidden=[512], code_size=30)
     train = TrainConfig(epochs=40, lr=3e-2, batch_size=8, schedule="onecycle", patience=1)
     trainer, progress = _run(config, train, few)

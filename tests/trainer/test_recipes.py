@@ -12,15 +12,13 @@ from trainer.loop import Trainer
 SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32), (1, 32, 32), (3, 64, 64), (1, 12, 20)]
 
 
-def test_known_datasets_are_what_the_loader_gives():
-    for name in data.OFFLINE:
-        loaded = data.load(name)
-        assert recipes.KNOWN[name] == (tuple(loaded.shape), len(loaded.train_x))
-    assert set(recipes.KNOWN) == set(data.names())
-    assert recipes.shape_and_size("folder:/anywhere") == (
-        (1, data.FOLDER_SIZE, data.FOLDER_SIZE),
-        None,
-    )
+def test_every_catalogue_dataset_has_a_recipe_before_it_is_loaded():
+    for name in data.names():
+        shape, n_train = data.shape_and_size(name)
+        values = recipes.for_dataset(name, "conv")
+        assert values == recipes.defaults(shape, "conv", n_train)
+    folder = recipes.for_dataset("folder:/anywhere", "mlp")
+    assert folder == recipes.defaults((1, data.FOLDER_SIZE, data.FOLDER_SIZE), "mlp")
 
 
 def test_kinds_follow_the_shorter_side():

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from models import ModelConfig, build
-from trainer import recipes, regularity, traversal
+from trainer import recipes
+from trainer.analysis import regularity, traversal
 from trainer.config import TrainConfig
 from trainer.data import load
 from trainer.loop import Trainer

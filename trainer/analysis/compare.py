@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from trainer.probes import encode_all, flat, pca_on
+from trainer.analysis.probes import encode_all, flat, pca_on
 
 MAX_SWEEP = 256  # the error-vs-code-size sweep stops at this many components
 
@@ -85,7 +85,7 @@ def principal_angles(model, dataset, seed: int = 0) -> np.ndarray:
     """
     from scipy.linalg import subspace_angles
 
-    if model.config.backbone != "linear":
+    if not model.backbone.affine:  # the linear backbone's decoder is affine
         raise ValueError(
             f"principal angles need the linear backbone, not {model.config.backbone!r}: "
             "train a linear model to compare its subspace with PCA's."

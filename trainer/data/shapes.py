@@ -9,11 +9,13 @@ rescaled: its colours can be told only from what the shape is and where a pixel 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 
 from models.colour import from_ycbcr
+from trainer.data.base import SPLIT_SEED, Dataset, register
 
 SHAPES = ("square", "ellipse", "heart", "triangle")
 FACTORS = ("shape", "scale", "rotation", "x", "y")
@@ -148,3 +150,23 @@ def generate_colour(
     """n colour sprites [n, 3, size, size] and their factors (the same ones `generate` draws)."""
     grey, factors = generate(n, seed, size)
     return colour(grey, factors["shape"]), factors
+
+
+SHAPES_TRAIN, SHAPES_TEST = 6000, 1000
+
+
+def dataset(name: str = "shapes", root=None) -> Dataset:
+    """The sprites and their factors as a Dataset (the first SHAPES_TRAIN are the training
+    split); shapes-colour paints the same sprites in colour."""
+    make = generate_colour if name == "shapes-colour" else generate
+    x, factors = make(SHAPES_TRAIN + SHAPES_TEST, seed=SPLIT_SEED)
+    y, n = factors["shape"], SHAPES_TRAIN
+    return Dataset(
+        name, x[:n], x[n:], y[:n], y[n:], list(SHAPES),
+        factors={k: v[n:] for k, v in factors.items()},
+        train_factors={k: v[:n] for k, v in factors.items()},
+    )  # fmt: skip
+
+
+register("shapes", functools.partial(dataset, "shapes"), (1, 32, 32), SHAPES_TRAIN)
+register("shapes-colour", functools.partial(dataset, "shapes-colour"), (3, 32, 32), SHAPES_TRAIN)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from trainer.probes import BATCH, device_of, encode_all
-from trainer.progress import Report, tell
-from trainer.regularity import region_codes
+from trainer.analysis.probes import decode_codes, encode_all
+from trainer.analysis.regularity import region_codes
+from trainer.analysis.reporting import Report, tell
 
 SPAN = 3.0  # standard deviations either side of the mean
 STEPS = 9
@@ -58,17 +58,9 @@ def traversal_grid(
     model.eval()
     try:
         grid = traversal_codes(region_codes(model, dataset, seed), steps, span)
-        flat = grid.reshape(-1, grid.shape[-1])
-        device, dtype = device_of(model), next(model.parameters()).dtype
-        parts = []
-        with torch.no_grad():
-            for i in range(0, len(flat), BATCH):
-                z = torch.as_tensor(flat[i : i + BATCH], dtype=dtype, device=device)
-                parts.append(_images(model.decode(z)))
-                tell(report, min(1.0, (i + BATCH) / len(flat)))
+        images = _images(decode_codes(model, grid.reshape(-1, grid.shape[-1]), report))
     finally:
         model.train(was_training)
-    images = np.concatenate(parts)
     return images.reshape(grid.shape[0], steps, *images.shape[1:])
 
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from models import build
-from trainer.probes import BATCH, device_of
+from trainer.analysis.probes import BATCH, device_of
 
 
 def seeded_init(module: nn.Module, generator: torch.Generator) -> nn.Module:

@@ -13,7 +13,7 @@ same test images as 8-bit pixels; their byte counts are the mean length of the r
 files. Every PSNR is 10 log10(1 / MSE) with the MSE pooled over all pixels of all the
 images, against the float test images, decodings clipped to [0, 1].
 
-Functions take `report(fraction)` (the background convention of explorer/panels): it is
+Functions take `report(fraction)` (trainer/analysis/reporting.py): it is
 called now and then and may raise to cancel.
 """
 
@@ -26,8 +26,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from trainer.probes import BATCH, device_of, encode_all, flat, pca_on
-from trainer.progress import Report, part, tell
+from trainer.analysis.metrics import psnr
+from trainer.analysis.probes import decode_codes, encode_all, flat, pca_on
+from trainer.analysis.reporting import Report, part, tell
 
 BITS = (2, 3, 4, 5, 6, 8, 10, 12, 16)
 QUALITIES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95)
@@ -55,12 +56,6 @@ def quantise(codes: np.ndarray, low: np.ndarray, high: np.ndarray, bits: int) ->
     width = np.maximum(high - low, 1e-12)
     steps = np.rint((np.clip(codes, low, high) - low) / width * levels)
     return low + steps * width / levels
-
-
-def psnr_db(truth: np.ndarray, other: np.ndarray) -> float:
-    """PSNR of images in [0, 1], the squared error pooled over every pixel (inf if equal)."""
-    mse = float(np.mean((np.asarray(truth, np.float64) - np.asarray(other, np.float64)) ** 2))
-    return math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -108,7 +103,7 @@ def jpeg_sweep(
             "quality": int(quality),
             "bytes": size,
             "bare_bytes": size - tables,
-            "psnr_db": psnr_db(truth, decoded),
+            "psnr_db": psnr(truth, decoded),
         })  # fmt: skip
         tell(report, (i + 1) / len(qualities))
     return rows
@@ -118,7 +113,7 @@ def png_point(pixels: np.ndarray, truth: np.ndarray) -> dict:
     """Lossless PNG: mean bytes per image and the PSNR of its 8-bit pixels (inf if exact)."""
     files = [_encoded(p, "PNG", compress_level=9) for p in pixels]
     decoded = np.stack([_decoded(f) for f in files]).astype(np.float64) / 255
-    return {"bytes": float(np.mean([len(f) for f in files])), "psnr_db": psnr_db(truth, decoded)}
+    return {"bytes": float(np.mean([len(f) for f in files])), "psnr_db": psnr(truth, decoded)}
 
 
 def jpeg_match(sweep: list[dict], budget: float) -> dict:
@@ -140,16 +135,6 @@ def _subsample(n: int, limit: int, seed: int) -> torch.Tensor:
     if n <= limit:
         return torch.arange(n)
     return torch.from_numpy(np.sort(np.random.default_rng(seed).choice(n, limit, replace=False)))
-
-
-def _decode(model, codes: np.ndarray) -> np.ndarray:
-    device, dtype = device_of(model), next(model.parameters()).dtype
-    parts = []
-    with torch.no_grad():
-        for i in range(0, len(codes), BATCH):
-            z = torch.as_tensor(codes[i : i + BATCH], dtype=dtype, device=device)
-            parts.append(model.decode(z).clamp(0, 1).cpu().double())
-    return torch.cat(parts).numpy()
 
 
 def rate_distortion(
@@ -183,10 +168,10 @@ def rate_distortion(
         (low, high), (pca_low, pca_high) = code_ranges(train_codes), code_ranges(train_coef)
 
         def pca_psnr(coef: np.ndarray) -> float:
-            return psnr_db(truth_flat, np.clip(pca.inverse_transform(coef), 0, 1))
+            return psnr(truth_flat, np.clip(pca.inverse_transform(coef), 0, 1))
 
         def model_psnr(codes: np.ndarray) -> float:
-            return psnr_db(test.double().numpy(), _decode(model, codes))
+            return psnr(test.double().numpy(), decode_codes(model, codes).numpy())
 
         tell(report, 0.1)
         rows = []

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from trainer.probes import BATCH, device_of, encode_all
-from trainer.progress import Report, part, tell
+from trainer.analysis.probes import BATCH, decode_codes, encode_all
+from trainer.analysis.reporting import Report, part, tell
 
 PATHS = 64
 STEPS = 8
@@ -49,17 +49,6 @@ def _subsample(n: int, limit: int, rng: np.random.Generator) -> torch.Tensor:
 def _rows(x: torch.Tensor) -> torch.Tensor:
     """Images as float64 rows [N, P] on the CPU."""
     return x.reshape(len(x), -1).detach().cpu().double()
-
-
-def _decode(model, codes: np.ndarray) -> torch.Tensor:
-    """Decodings of float64 codes [N, D] as rows [N, P], clipped to [0, 1]."""
-    device, dtype = device_of(model), next(model.parameters()).dtype
-    parts = []
-    with torch.no_grad():
-        for i in range(0, len(codes), BATCH):
-            z = torch.as_tensor(codes[i : i + BATCH], dtype=dtype, device=device)
-            parts.append(_rows(model.decode(z).clamp(0, 1)))
-    return torch.cat(parts)
 
 
 def region_codes(model, dataset, seed: int = 0) -> np.ndarray:
@@ -87,7 +76,7 @@ def latent_roughness(
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     t = np.linspace(-PATH_LENGTH / 2, PATH_LENGTH / 2, STEPS + 1)
     points = centres[:, None, :] + t[None, :, None] * directions[:, None, :]  # [paths, steps+1, D]
-    images = _decode(model, (mean + std * points).reshape(-1, codes.shape[1]))
+    images = _rows(decode_codes(model, (mean + std * points).reshape(-1, codes.shape[1])))
     images = images.view(PATHS, STEPS + 1, -1)
     tell(report, 1.0)
     steps = (images[:, 1:] - images[:, :-1]).pow(2).mean(-1).sqrt()  # RMS per segment
@@ -121,7 +110,7 @@ def latent_holes(
     rng = np.random.default_rng(seed + 3)
     cov = np.atleast_2d(np.cov(codes, rowvar=False))
     samples = rng.multivariate_normal(codes.mean(0), cov, size=SAMPLES, method="eigh")
-    distances = _nearest(_decode(model, samples), train)
+    distances = _nearest(_rows(decode_codes(model, samples)), train)
     tell(report, 1.0)
     return float((distances > threshold).double().mean())
 

@@ -1,4 +1,5 @@
-"""Are the codes good features? Linear probes, k-means clusters and 2-D map separation.
+"""Are the codes good features? Linear probes, k-means clusters and 2-D map separation;
+and the batched encode / decode helpers every analysis module uses.
 
 Everything is fitted on the training split (probes) or computed on the test split
 (clusters, separation) with scikit-learn; results are plain floats and numpy arrays.
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
+from trainer.analysis.reporting import tell
 
 BATCH = 1024  # examples per forward pass
 PROBE_TRAIN = 5000  # probes fit on at most this many training examples (seeded subsample)
@@ -25,6 +28,19 @@ def reconstruct(model, x: torch.Tensor) -> torch.Tensor:
     colouriser sees the grey version of x)."""
     device = device_of(model)
     return model.decode(model.encode(model.inputs_for(x.to(device))))
+
+
+def decode_codes(model, codes, report=None) -> torch.Tensor:
+    """Decodings of codes [N, D] (an array or tensor) in batches, clipped to [0, 1]: float64
+    [N, C, H, W] on the CPU. `report(fraction)` is told after each batch."""
+    device, dtype = device_of(model), next(model.parameters()).dtype
+    parts = []
+    with torch.no_grad():
+        for i in range(0, len(codes), BATCH):
+            z = torch.as_tensor(codes[i : i + BATCH], dtype=dtype, device=device)
+            parts.append(model.decode(z).clamp(0, 1).cpu().double())
+            tell(report, min(1.0, (i + BATCH) / len(codes)))
+    return torch.cat(parts)
 
 
 def encode_all(model, x: torch.Tensor) -> np.ndarray:
