@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from explorer.checkpoints import RESOURCES
+from explorer.bundled import RESOURCES
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

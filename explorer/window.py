@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.checkpoints import DEFAULT_CHECKPOINT, FILTER, load_checkpoint
+from explorer.bundled import DEFAULT_CHECKPOINT, FILTER, load_checkpoint
 from explorer.jobs import Job
 from explorer.menus import build_menus
 from explorer.panels import PANELS

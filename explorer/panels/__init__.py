@@ -20,8 +20,8 @@ PANELS += [
 
 from explorer.panels.anomalies import AnomalyPanel  # noqa: E402
 from explorer.panels.clusters import ClusterPanel  # noqa: E402
-from explorer.panels.compare import ComparePanel  # noqa: E402
 from explorer.panels.features import FeaturePanel  # noqa: E402
+from explorer.panels.pca import ComparePanel  # noqa: E402
 
 PANELS += [
     ("compare", "Compare with PCA", ComparePanel),

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.background import AnalysisPanel
-from explorer.panels.image_io import ImageFileError, open_image
-from explorer.panels.plotting import image_label, pixmap, side_by_side
+from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
+from explorer.widgets.image_io import ImageFileError, open_image
+from explorer.widgets.plotting import image_label, pixmap, side_by_side
 from trainer import analysis, probes
 
 GALLERY = 12  # worst examples shown

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.background import AnalysisPanel
-from explorer.panels.images import tile
-from explorer.panels.plotting import colour, image_label
+from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
+from explorer.widgets.images import tile
+from explorer.widgets.plotting import colour, image_label
 from trainer import probes
 
 EXAMPLES = 8  # examples shown per cluster, those nearest its centre

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from explorer.panels.background import AnalysisPanel, Background
+from explorer.panels.base import AnalysisPanel, Background
 from trainer import probes
 from trainer.pretraining import pretraining_experiment
 

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.images import ImageView, save_gif, save_png, tile
 from explorer.session import to_images
+from explorer.widgets.images import ImageView, save_gif, save_png, tile
 from models.sampling import lerp, path, slerp
 
 

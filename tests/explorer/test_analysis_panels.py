@@ -10,8 +10,8 @@ from PIL import Image
 
 from explorer.panels.anomalies import AnomalyPanel
 from explorer.panels.clusters import ClusterPanel
-from explorer.panels.compare import ComparePanel
 from explorer.panels.features import FeaturePanel
+from explorer.panels.pca import ComparePanel
 from trainer import analysis, checkpoint
 
 WAIT = 120_000  # ms; generous, the machine is shared

@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from explorer import MainWindow
+from explorer.bundled import DEFAULT_CHECKPOINT
 from explorer.recovery import recovery_path
 from explorer.training.run import TRAINING
-from explorer.window import DEFAULT_CHECKPOINT
 from models import ModelConfig
 
 LONG = 60_000  # ms: generous bounds for a shared, slow CPU; never a speed assertion

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from explorer import MainWindow
+from explorer.bundled import DEFAULT_CHECKPOINT
 from explorer.panels import PANELS
-from explorer.window import DEFAULT_CHECKPOINT
 from trainer.checkpoint import CheckpointError
 
 CONTRACT = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -11,16 +10,15 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QWidget
 
-from explorer.panels import denoise_controls as controls
-from explorer.panels.canvas import channels_last, squeeze
-from explorer.panels.image_io import ImageFileError, open_image
-from explorer.panels.images import save_png
+from explorer.bundled import bundled_denoiser
+from explorer.panels.denoise import controls
 from explorer.session import to_images
+from explorer.widgets.canvas import channels_last, squeeze
+from explorer.widgets.image_io import ImageFileError, open_image
+from explorer.widgets.images import save_png
 from models.corruption import LEVELS, corrupt, parse_noise
 
 REFRESH_MS = 16  # while painting, the output is decoded at most once per this many ms
-PRETRAINED = Path(__file__).resolve().parents[2] / "resources" / "pretrained"
-BUNDLED = {"digits": PRETRAINED / "digits-denoising.safetensors"}  # dataset -> denoiser
 RED, GREEN = "#b00020", "#1b7f3b"
 
 
@@ -32,21 +30,6 @@ def _psnr(clean, other) -> float:
 
 def _db(value: float) -> str:
     return "identical" if value == float("inf") else f"{value:.1f} dB"
-
-
-@functools.lru_cache(maxsize=4)
-def bundled_denoiser(dataset: str, shape: tuple):
-    """The bundled denoising model for this dataset and input shape, or None."""
-    from trainer import checkpoint
-
-    path = BUNDLED.get(dataset)
-    try:
-        ckpt = checkpoint.load(path) if path is not None and path.is_file() else None
-    except checkpoint.CheckpointError:
-        return None
-    if ckpt is None or tuple(ckpt.model_config.input_shape) != tuple(shape):
-        return None
-    return ckpt.build_model()
 
 
 class DenoisePanel(QWidget):

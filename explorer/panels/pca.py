@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from explorer.panels.background import AnalysisPanel
-from explorer.panels.images import ImageView, tile
-from explorer.panels.plotting import PALETTE, colour_key, scatter_map
+from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
+from explorer.widgets.images import ImageView, tile
+from explorer.widgets.plotting import PALETTE, colour_key, scatter_map
 from trainer import analysis, probes
 from trainer import checkpoint as checkpoints
 from trainer import compare as comparison

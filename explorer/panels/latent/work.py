@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.panels.images import tile
 from explorer.session import model_from, to_images
+from explorer.widgets.images import tile
 
 ENCODE_CHUNK = 1024  # test examples per batch (and per cancellation check)
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from explorer.panels.images import to_qimage
+from explorer.widgets.images import to_qimage
 
 UNDO_DEPTH = 100
 TOOLS = ("brush", "eraser", "text")

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.jobs import Job
-from explorer.panels import latent_work as work
-from explorer.panels.images import ImageView
+from explorer.panels.latent import work
 from explorer.session import to_images
+from explorer.widgets.images import ImageView
 
 # matplotlib's tab10, then more hues for datasets with more classes
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from explorer.panels.canvas import DamageCanvas, ImageView
+from explorer.widgets.canvas import DamageCanvas, ImageView
 from models.corruption import KINDS
 
 TOOLS = ("brush", "eraser", "text")

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel
 
-from explorer.panels.images import enlarge, to_qimage
+from explorer.widgets.images import enlarge, to_qimage
 
 # matplotlib's tab10 (the latent map's colours too), then evenly spaced hues
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
