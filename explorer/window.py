@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
         discard_recovery()
         self.banner.hide()
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event) -> None:
         """Stop training (bounded wait), keep an unsaved model in the recovery file, no question."""
         for job in self.findChildren(Job):  # background jobs stop at their next report
             job.invalidate()

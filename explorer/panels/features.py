@@ -10,7 +10,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from explorer.panels.base import AnalysisPanel, Background
+from explorer.panels.base import AnalysisPanel
+from explorer.widgets.job_status import JobStatus
 from trainer import probes
 from trainer.pretraining import pretraining_experiment
 
@@ -76,7 +77,7 @@ class FeaturePanel(AnalysisPanel):
         self._probes: dict | None = None
         self._pretraining: dict | None = None
         self._baselines = None  # ((dataset, code size), (PCA, pixels)) of the last probes
-        self.pre_job = Background(self)
+        self.pre_job = JobStatus(self)
         self._build()
 
     # ----- methods the buttons use (and tests) ---------------------------------------------

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.session import to_images
-from explorer.widgets.images import ImageView, save_gif, save_png, tile
+from explorer.widgets.image_view import ImageView
+from explorer.widgets.images import save_gif, save_png, tile
 from models.sampling import lerp, path, slerp
 
 

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
-from explorer.widgets.images import ImageView, tile
+from explorer.widgets.image_view import ImageView
+from explorer.widgets.images import tile
 from explorer.widgets.plotting import PALETTE, colour_key, scatter_map
 from trainer import analysis, probes
 from trainer import checkpoint as checkpoints

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.widgets.images import ImageView, cell_at, save_png, tile
+from explorer.widgets.image_view import ImageView
+from explorer.widgets.images import cell_at, save_png, tile
 from models.sampling import prior_sample
 
 FIT_EXAMPLES = 2000  # training examples encoded to fit the Gaussian of a model without a prior

@@ -157,7 +157,7 @@ class LossPlot(pg.PlotWidget):
         self.getPlotItem().setLogMode(y=on)
         self.getPlotItem().enableAutoRange()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event) -> None:
         start = time.perf_counter()
         super().paintEvent(event)
         self._paint_s += time.perf_counter() - start

@@ -20,7 +20,7 @@ def bounded(fn, *args, timeout: float = LONG_S, **kwargs):
     def target() -> None:
         try:
             box["result"] = fn(*args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 (the caller checks what it was)
+        except BaseException as error:  # the caller checks what it was
             box["error"] = error
 
     thread = threading.Thread(target=target, daemon=True, name="bounded-call")

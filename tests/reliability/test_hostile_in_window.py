@@ -43,7 +43,7 @@ def test_hostile_files_leave_the_current_model_in_place(window, tmp_path):
             failures.append(f"{name}: opened")
         except CheckpointError as error:
             assert_sentence(str(error))
-        except Exception as error:  # noqa: BLE001 (collected and reported below)
+        except Exception as error:  # collected and reported below
             failures.append(f"{name}: {type(error).__name__}: {error}")
         if session.model is not model or session.path != path:
             failures.append(f"{name}: the current model was replaced")

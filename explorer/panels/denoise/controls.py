@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from explorer.widgets.canvas import DamageCanvas, ImageView
+from explorer.widgets.canvas import DamageCanvas
+from explorer.widgets.image_view import PixelView
 from models.corruption import KINDS
 
 TOOLS = ("brush", "eraser", "text")
@@ -186,7 +187,7 @@ def output_box(panel) -> QGroupBox:
 
 def images(panel) -> QGridLayout:
     """Clean, damaged (the canvas), repaired and difference, each with a title and a caption."""
-    panel.clean_view, panel.out_view, panel.diff_view = ImageView(), ImageView(), ImageView()
+    panel.clean_view, panel.out_view, panel.diff_view = PixelView(), PixelView(), PixelView()
     panel.canvas = DamageCanvas()
     panel.canvas.setToolTip("Paint, erase or stamp with the mouse; drop an image file to use it")
     panel.noisy_psnr, panel.out_psnr, panel.out_title = QLabel(), QLabel(), QLabel()

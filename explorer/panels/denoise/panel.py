@@ -13,9 +13,8 @@ from PySide6.QtWidgets import QColorDialog, QFileDialog, QWidget
 from explorer.bundled import bundled_denoiser
 from explorer.panels.denoise import controls
 from explorer.session import to_images
-from explorer.widgets.canvas import channels_last, squeeze
 from explorer.widgets.image_io import ImageFileError, open_image
-from explorer.widgets.images import save_png
+from explorer.widgets.images import channels_last, save_png, squeeze
 from models.corruption import LEVELS, corrupt, parse_noise
 
 REFRESH_MS = 16  # while painting, the output is decoded at most once per this many ms

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from explorer.jobs import Job
 from explorer.panels.latent import work
 from explorer.session import to_images
-from explorer.widgets.images import ImageView
+from explorer.widgets.image_view import ImageView
 
 # matplotlib's tab10, then more hues for datasets with more classes
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
