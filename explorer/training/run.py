@@ -54,7 +54,6 @@ class TrainingRun(QObject):
 
     stateChanged = Signal(str, str)  # (state, a line for the progress bar when idle)
     progress = Signal(object)  # the newest trainer.loop.Progress (no weights), <= 1 / TEXT_MS
-    rows = Signal(object)  # history rows the trainer appended: {"train": {col: [...]}, "val": ...}
     weightsArrived = Signal(int)  # a weights version went into the session's model
     finished = Signal(object)  # RunResult: the run trained and ended (done, stopped, or an error)
     failed = Signal(str)  # one sentence: the run could not start, or its process died
@@ -269,7 +268,7 @@ class TrainingRun(QObject):
         self.step = update.progress.step
         self._latest = self._newest = update.progress
         if self._ours() and update.rows:
-            self.rows.emit(update.rows)
+            self.session.extend_history(update.rows)
 
     def _apply_weights(self) -> None:
         """Put the newest weights the child published into the session's model (also those

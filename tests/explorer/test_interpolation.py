@@ -11,6 +11,11 @@ from explorer.panels.interpolation import InterpolationPanel
 from explorer.session import Session
 
 
+def split_codes(session) -> np.ndarray:
+    """The codes of the session's whole test split (what the map shows)."""
+    return session.encode(session.dataset.test_x)
+
+
 @pytest.fixture
 def session(qtbot, digits, trained):
     """A 3-d plain autoencoder: its reconstructions of different digits differ clearly."""
@@ -52,7 +57,7 @@ def test_ends_are_the_reconstructions(qtbot, panel, session, mode):
 
 
 def test_spherical_and_linear_differ_in_between(panel, session):
-    codes = session.test_codes()[:50]
+    codes = split_codes(session)[:50]
     unit = codes / np.linalg.norm(codes, axis=1, keepdims=True)
     a, b = np.unravel_index(np.argmin(unit @ unit.T), (50, 50))  # the widest angle
     panel.set_endpoints(int(a), int(b))

@@ -10,6 +10,11 @@ from explorer.panels.latent import LatentPanel
 from explorer.session import Session
 
 
+def split_codes(session) -> np.ndarray:
+    """The codes of the session's whole test split (what the map shows)."""
+    return session.encode(session.dataset.test_x)
+
+
 @pytest.fixture
 def panel(qtbot, session):
     p = LatentPanel(session)
@@ -69,7 +74,7 @@ def test_projected_map_round_trips_through_a_dot(qtbot, digits, trained):
     assert panel.positions().shape == (len(digits.test_x), 2)
     assert "PCA" in panel.info.text()
     recon = session.reconstruct(digits.test_x)
-    codes = session.test_codes()
+    codes = split_codes(session)
     errors = []
     for k in range(0, len(codes), 40):
         panel.move_point(panel.positions()[k])  # 2 map coordinates, lifted by inverse PCA
@@ -95,7 +100,7 @@ def test_two_chosen_dimensions_hold_the_rest(qtbot, digits, trained):
     panel.axes.setCurrentIndex(1)
     panel.dim_x.setValue(3)  # x = z3, y = z2
     assert "Two of the 4 code dimensions" in panel.info.text()
-    codes = session.test_codes()
+    codes = split_codes(session)
     np.testing.assert_allclose(panel.positions(), codes[:, [2, 1]], atol=1e-6)
     panel.move_point(codes[3])
     panel.move_point([0.5, -0.25])
@@ -112,7 +117,7 @@ def test_hover_shows_a_dot_and_click_picks_it(qtbot, panel, session):
     with qtbot.waitSignal(session.examplePicked) as picked:
         qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert picked.args == [k]
-    np.testing.assert_array_equal(panel.point(), session.test_codes()[k])
+    np.testing.assert_array_equal(panel.point(), split_codes(session)[k])
     np.testing.assert_allclose(
         panel.decoded(), session.reconstruct(session.dataset.test_x[k : k + 1])[0], atol=1e-5
     )
@@ -141,7 +146,7 @@ def test_refreshes_on_weights_clusters_and_a_new_model(qtbot, panel, session, tr
     session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
     np.testing.assert_allclose(panel.decoded(), session.decode(panel.point())[0], atol=1e-6)
     assert not np.allclose(panel.decoded(), before)
-    qtbot.waitUntil(lambda: np.allclose(panel.positions(), session.test_codes(), atol=1e-6))
+    qtbot.waitUntil(lambda: np.allclose(panel.positions(), split_codes(session), atol=1e-6))
 
     session.clustersChanged.emit(np.arange(len(digits.test_x)) % 3)
     assert [label.text for _, label in panel.legend.items] == [f"cluster {i}" for i in range(3)]
@@ -168,7 +173,7 @@ def test_new_weights_wait_for_the_end_of_a_drag(qtbot, panel, session, trained):
     assert "codes" in panel._stale and not panel._job.busy()
     np.testing.assert_array_equal(panel.positions(), old)  # ... the map waits for the drop
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(50, 0))
-    qtbot.waitUntil(lambda: np.allclose(panel.positions(), session.test_codes(), atol=1e-6))
+    qtbot.waitUntil(lambda: np.allclose(panel.positions(), split_codes(session), atol=1e-6))
 
 
 def test_a_new_model_is_encoded_in_the_background(qtbot, panel, session, trained, digits):
@@ -176,7 +181,7 @@ def test_a_new_model_is_encoded_in_the_background(qtbot, panel, session, trained
     assert "Encoding the test split" in panel.info.text()  # set_model returned before encoding
     assert panel.point().shape == (3,)
     qtbot.waitUntil(lambda: "PCA projection of the 3-d codes" in panel.info.text())
-    np.testing.assert_allclose(panel.point(), session.test_codes().mean(0), atol=1e-5)
+    np.testing.assert_allclose(panel.point(), split_codes(session).mean(0), atol=1e-5)
 
 
 def test_new_weights_move_the_dots_in_the_background(qtbot, panel, session, trained):
@@ -194,7 +199,7 @@ def test_new_weights_move_the_dots_in_the_background(qtbot, panel, session, trai
     with qtbot.waitSignal(panel.mapRefreshed, timeout=10_000):
         session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
     assert threads and threading.main_thread() not in threads
-    np.testing.assert_allclose(panel.positions(), session.test_codes(), atol=1e-6)
+    np.testing.assert_allclose(panel.positions(), split_codes(session), atol=1e-6)
     shown = np.concatenate([item.getData()[0] for item, _ in panel._scatters])
     expected = np.concatenate([panel.positions()[m, 0] for _, m in panel._scatters])
     np.testing.assert_allclose(shown, expected, atol=1e-6)

@@ -85,7 +85,7 @@ def test_corrupt_file_raises_and_keeps_the_model(window, tmp_path):
     np.testing.assert_array_equal(window.session.decode(GRID), before)
     assert _message_boxes(window) == []  # the method itself shows nothing
 
-    assert window.open_interactive(str(bad)) is False  # the menu's path shows it, non-modal
+    assert window.files.open_interactive(str(bad)) is False  # the menu's path shows it, non-modal
     boxes = _message_boxes(window)
     assert len(boxes) == 1 and not boxes[0].isModal()
     assert boxes[0].text().strip()
@@ -128,9 +128,11 @@ def test_settings_persist_between_sessions(qtbot, window):
     form.code_size.setValue(7)
     form.set_dataset("shapes")
     window.loss.log_check.setChecked(False)
+    window.tabs.show_panel("samples")
     window.close()
     again = MainWindow()
     qtbot.addWidget(again)
+    assert again.tabs.current_name() == "samples" and "samples" in again.tabs.built()
     assert again.form.backbone.currentData() == "conv"
     assert again.form.code_size.value() == 7
     assert again.form.dataset.currentData() == "shapes"

@@ -58,7 +58,7 @@ def test_file_menu_shows_why_and_keeps_the_model(window, tmp_path, name):
     file = tmp_path / "bad.safetensors"
     file.write_bytes(data)
     before = window.session.decode(GRID)
-    assert window.open_interactive(str(file)) is False
+    assert window.files.open_interactive(str(file)) is False
     boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     assert len(boxes) == 1 and not boxes[0].isModal() and "bad.safetensors" in boxes[0].text()
     assert_sentence(boxes[0].text())
