@@ -49,6 +49,7 @@ class AnomalyPanel(AnalysisPanel):
         self._errors: np.ndarray | None = None
         self._score: float | None = None
         self._build()
+        self.follow_session()
 
     # ----- methods the buttons use (and tests) ----------------------------------------------
     def errors(self) -> np.ndarray | None:
@@ -172,7 +173,7 @@ class AnomalyPanel(AnalysisPanel):
             lambda error: self.note.setText(f"Scoring failed: {error}"),
         )
 
-    def model_changed(self) -> None:
+    def reset(self) -> None:
         self._errors = self._score = None
         self.score_line.setVisible(False)
         self.scored.clear()

@@ -62,8 +62,7 @@ class ClusterPanel(AnalysisPanel):
         self._sent = False  # whether the latent map is showing our cluster ids
         self._k_follows_classes = True  # until the person picks k
         self._build()
-        if session.model is not None:
-            self.model_changed()
+        self.follow_session()
 
     def clusters(self) -> np.ndarray | None:
         """Cluster id of each test example, or None before the first run."""
@@ -130,7 +129,7 @@ class ClusterPanel(AnalysisPanel):
             lambda error: self.summary.setText(f"Clustering failed: {error}"),
         )
 
-    def model_changed(self) -> None:
+    def reset(self) -> None:
         self._result = None
         if self._sent:  # the old ids may not even fit the new test split
             self._sent = False
@@ -143,7 +142,7 @@ class ClusterPanel(AnalysisPanel):
 
     def _k_changed(self) -> None:
         self._k_follows_classes = False
-        self._schedule()
+        self.mark_stale()
 
     def _send(self) -> None:
         on = self.colour_check.isChecked() and self._result is not None

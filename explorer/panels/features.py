@@ -79,6 +79,7 @@ class FeaturePanel(AnalysisPanel):
         self._baselines = None  # ((dataset, code size), (PCA, pixels)) of the last probes
         self.pre_job = JobStatus(self)
         self._build()
+        self.follow_session()
 
     # ----- methods the buttons use (and tests) ---------------------------------------------
     def probe_results(self) -> dict | None:
@@ -172,7 +173,7 @@ class FeaturePanel(AnalysisPanel):
             lambda error: self.probe_summary.setText(f"The probes failed: {error}"),
         )
 
-    def model_changed(self) -> None:
+    def reset(self) -> None:
         if self._probes is not None:
             self._baselines = self._probes["baselines"]
         self._probes = self._pretraining = None

@@ -93,6 +93,7 @@ class ComparePanel(AnalysisPanel):
         self._pca = None  # ((dataset, code size), PCA's side of the results)
         self._results: dict | None = None
         self._build()
+        self.follow_session()
 
     # ----- the test-contract style methods ------------------------------------------------
     def results(self) -> dict | None:
@@ -105,11 +106,11 @@ class ComparePanel(AnalysisPanel):
         model = ckpt.build_model()
         name = f"{Path(path).stem} ({describe(ckpt.model_config)})"
         self._added.append({"name": name, "model": model, "code_size": model.code_size})
-        self.refresh()
+        self.refresh_now()
 
     def clear_checkpoints(self) -> None:
         self._added.clear()
-        self.refresh()
+        self.refresh_now()
 
     # ----- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -187,7 +188,7 @@ class ComparePanel(AnalysisPanel):
             self._failed,
         )
 
-    def model_changed(self) -> None:
+    def reset(self) -> None:
         self._results = None
         self.summary.setText("Comparing the new model with PCA…")
 

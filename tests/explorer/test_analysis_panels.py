@@ -63,7 +63,7 @@ def test_compare_panel_follows_the_model(qtbot, session, digits, trained, tmp_pa
 
 def test_compare_panel_drops_a_stale_result(qtbot, session, digits, trained):
     panel = shown(qtbot, ComparePanel(session))
-    panel.refresh()  # running for the code-size-2 model...
+    panel.refresh_now()  # running for the code-size-2 model...
     session.set_model(trained("conv", "ae", 8), digits)  # ...when the model changes
     settle(qtbot, panel, lambda: panel.results() is not None)
     assert panel.results()["code_size"] == 8

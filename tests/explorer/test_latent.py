@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from explorer.panels.latent import LatentPanel
+from explorer.panels.latent import LatentPanel, work
 from explorer.session import Session
 
 
@@ -169,8 +169,8 @@ def test_new_weights_wait_for_the_end_of_a_drag(qtbot, panel, session, trained):
     session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
     # the point itself decodes with the new weights at once ...
     np.testing.assert_allclose(panel.decoded(), session.decode(panel.point())[0], atol=1e-6)
-    panel._flush()  # what the coalescing timer runs: during a drag it starts no encoding
-    assert "codes" in panel._stale and not panel._job.busy()
+    qtbot.wait(4 * LatentPanel.COALESCE_MS)  # the coalescing timer fires: no encoding yet
+    assert panel.is_stale() and not panel.busy()
     np.testing.assert_array_equal(panel.positions(), old)  # ... the map waits for the drop
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(50, 0))
     qtbot.waitUntil(lambda: np.allclose(panel.positions(), split_codes(session), atol=1e-6))
@@ -184,22 +184,20 @@ def test_a_new_model_is_encoded_in_the_background(qtbot, panel, session, trained
     np.testing.assert_allclose(panel.point(), split_codes(session).mean(0), atol=1e-5)
 
 
-def test_new_weights_move_the_dots_in_the_background(qtbot, panel, session, trained):
+def test_new_weights_move_the_dots_in_the_background(qtbot, panel, session, trained, monkeypatch):
     """A refresh is encoded off the GUI thread, then placed a class per event-loop turn."""
     import threading
 
     threads = []
-    original = panel._replica.run
+    original = work.encode
 
-    def spy(config, state, fn):
+    def spy(model, x, report):  # the real encoding, noting the thread it runs on
         threads.append(threading.current_thread())
-        return original(config, state, fn)
+        return original(model, x, report)
 
-    panel._replica.run = spy
+    monkeypatch.setattr(work, "encode", spy)
     with qtbot.waitSignal(panel.mapRefreshed, timeout=10_000):
         session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
     assert threads and threading.main_thread() not in threads
     np.testing.assert_allclose(panel.positions(), split_codes(session), atol=1e-6)
-    shown = np.concatenate([item.getData()[0] for item, _ in panel._scatters])
-    expected = np.concatenate([panel.positions()[m, 0] for _, m in panel._scatters])
-    np.testing.assert_allclose(shown, expected, atol=1e-6)
+    np.testing.assert_allclose(panel.dots.shown(), panel.positions(), atol=1e-6)
