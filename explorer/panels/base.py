@@ -85,9 +85,13 @@ class Panel(QWidget):
             self.refresh_soon()
 
     def refresh_soon(self, delay_ms: int | None = None) -> None:
-        """Refresh a stale, shown panel after `delay_ms` (COALESCE_MS), unless one is due."""
-        if self._stale and self.isVisible() and not self._timer.isActive():
-            self._timer.start(self.COALESCE_MS if delay_ms is None else delay_ms)
+        """Refresh a stale, shown panel within `delay_ms` (COALESCE_MS): a refresh already
+        due by then is the one."""
+        if not (self._stale and self.isVisible()):
+            return
+        delay = self.COALESCE_MS if delay_ms is None else delay_ms
+        if not self._timer.isActive() or self._timer.remainingTime() > delay:
+            self._timer.start(delay)
 
     def refresh_now(self) -> None:
         """Refresh at once, shown or not (a person asked for it)."""

@@ -83,7 +83,7 @@ def _separation_text(name: str, sep: dict) -> str:
     return f"{name}: 5-NN accuracy {sep['knn']:.0%}, silhouette {sep['silhouette']:.2f}"
 
 
-class ComparePanel(AnalysisPanel):
+class PcaPanel(AnalysisPanel):
     """Is the autoencoder better than PCA at the same code size?"""
 
     def __init__(self, session, parent=None):

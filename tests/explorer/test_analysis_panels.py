@@ -11,7 +11,7 @@ from PIL import Image
 from explorer.panels.anomalies import AnomalyPanel
 from explorer.panels.clusters import ClusterPanel
 from explorer.panels.features import FeaturePanel
-from explorer.panels.pca import ComparePanel
+from explorer.panels.pca import PcaPanel
 from trainer import analysis, checkpoint
 
 WAIT = 120_000  # ms; generous, the machine is shared
@@ -29,7 +29,7 @@ def settle(qtbot, panel, ready):
 
 
 def test_compare_panel_follows_the_model(qtbot, session, digits, trained, tmp_path):
-    panel = shown(qtbot, ComparePanel(session))
+    panel = shown(qtbot, PcaPanel(session))
     settle(qtbot, panel, lambda: panel.results() is not None)
     first = panel.results()
     assert first["code_size"] == 2
@@ -62,7 +62,7 @@ def test_compare_panel_follows_the_model(qtbot, session, digits, trained, tmp_pa
 
 
 def test_compare_panel_drops_a_stale_result(qtbot, session, digits, trained):
-    panel = shown(qtbot, ComparePanel(session))
+    panel = shown(qtbot, PcaPanel(session))
     panel.refresh_now()  # running for the code-size-2 model...
     session.set_model(trained("conv", "ae", 8), digits)  # ...when the model changes
     settle(qtbot, panel, lambda: panel.results() is not None)
