@@ -14,16 +14,14 @@ lock, and Stop escalates by timers (stop, then terminate after GRACE_MS, then ki
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
-import threading
-from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.jobs import Job
 from explorer.session import model_from
+from explorer.training.child_link import Launcher, Watcher
+from explorer.training.outcome import RunResult, end_text
 from models import ModelConfig
 from trainer import runner
 from trainer.config import TrainConfig
@@ -33,20 +31,6 @@ from trainer.shared_weights import digest
 IDLE, LOADING, TRAINING, PAUSED = "idle", "loading", "training", "paused"
 TEXT_MS = 100  # the newest Progress goes out at most this often
 GRACE_MS = 1000  # after Stop: terminate a child still running after this, kill after as long again
-POLL_MS = 20  # where a pipe can't be watched (Windows), it is read this often
-
-
-@dataclass
-class RunResult:
-    """How a run that trained ended (`finished`): the weights are in the session already."""
-
-    model_config: ModelConfig
-    train_config: TrainConfig
-    steps: int
-    stopped: bool = False
-    error: str | None = None  # divergence, bad data, out of memory ... one sentence
-    history: dict | None = None
-    seconds: float = 0.0  # from the first step to the end, timed in the training process
 
 
 class TrainingRun(QObject):
@@ -60,8 +44,6 @@ class TrainingRun(QObject):
     message = Signal(str)  # a status-bar line
     replacing = Signal()  # the session's model is about to be replaced by the run's
 
-    _launched = Signal()  # the starting thread left a runner.Run (or an exception) in _pending
-
     def __init__(self, session, parent: QObject | None = None, load: str = runner.DEFAULT_LOAD):
         super().__init__(parent)
         self.session, self.load = session, load
@@ -70,25 +52,21 @@ class TrainingRun(QObject):
         self.child: runner.Run | None = None  # the training process, while there is one
         self.history: dict | None = None  # the trainer's history as it arrives
         self._configs: tuple[ModelConfig, TrainConfig] | None = None
-        self._starter: threading.Thread | None = None
-        self._pending = None  # what the starting thread produced, until the GUI takes it
-        self._token = 0  # which launch is current
-        self._lock = threading.Lock()
         self._terminated = False
         self._model = None  # the session model this run feeds (None until it is set)
         self._wanted = "train"  # what the person asked for last: train, pause or stop
         self._latest = None  # the newest Progress not yet sent out
         self._newest = None  # the newest Progress of this run
         self._applied = 0  # the weights version the session's model holds
-        self._notifiers: list[QSocketNotifier] = []
         self._prepare = Job(self)
         self._text = QTimer(self, interval=TEXT_MS)
         self._text.timeout.connect(self._send_latest)
-        self._poll = QTimer(self, interval=POLL_MS)
-        self._poll.timeout.connect(self._check)
+        self._launcher = Launcher(self)
+        self._launcher.launched.connect(self._on_launched)
+        self._watcher = Watcher(self)
+        self._watcher.news.connect(self._check)
         self._grace = QTimer(self, singleShot=True, interval=GRACE_MS)
         self._grace.timeout.connect(self._escalate)
-        self._launched.connect(self._on_launched)
 
     # -- what the window calls ---------------------------------------------------------------
     def is_training(self) -> bool:
@@ -111,13 +89,7 @@ class TrainingRun(QObject):
         self._set_state(LOADING)
         self.message.emit(f"Loading {tc.dataset}...")
         self._text.start()
-        with self._lock:
-            self._token += 1
-            token = self._token
-        self._starter = threading.Thread(
-            target=self._launch, args=(token, mc, tc), name="le-launch"
-        )
-        self._starter.start()
+        self._launcher.launch(mc, tc, self.load)
         return True
 
     def pause(self) -> None:
@@ -153,9 +125,8 @@ class TrainingRun(QObject):
         if not self.is_training():
             return
         self._wanted = "stop"
-        if self._starter is not None:
-            self._starter.join(10.0)  # the launch itself takes milliseconds once warm
-        launched = self._take_launched()
+        self._launcher.wait(10.0)  # the launch itself takes milliseconds once warm
+        launched = self._launcher.take()
         if isinstance(launched, runner.Run):
             self.child = launched
         if self.child is not None:
@@ -164,32 +135,8 @@ class TrainingRun(QObject):
         self._finish_quietly()
 
     # -- starting ---------------------------------------------------------------------------
-    def _launch(self, token: int, mc: ModelConfig, tc: TrainConfig) -> None:
-        """The starting thread: the fork server may take seconds the first time."""
-        try:
-            result = runner.start(mc, tc, load=self.load, hold=True)
-        except Exception as error:  # no process could be started: say so on the GUI thread
-            result = error
-        with self._lock:
-            current = token == self._token
-            if current:
-                self._pending = result
-        if not current:  # shutdown() gave up waiting for this launch long ago
-            if isinstance(result, runner.Run):
-                result.close(0.1)
-            return
-        with contextlib.suppress(RuntimeError):  # the window and this object are gone
-            self._launched.emit()
-
-    def _take_launched(self):
-        with self._lock:
-            result, self._pending = self._pending, None
-            self._token += 1  # a launch still under way is not ours any more
-        self._starter = None
-        return result
-
     def _on_launched(self) -> None:
-        result = self._take_launched()
+        result = self._launcher.take()
         if result is None:
             return  # shutdown() took it already
         if not isinstance(result, runner.Run):
@@ -199,13 +146,7 @@ class TrainingRun(QObject):
         self.child = result
         if self._wanted == "stop":
             self.stop()
-        if os.name == "posix":
-            for fd in (result.fileno(), result.sentinel):
-                notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
-                notifier.activated.connect(self._check)
-                self._notifiers.append(notifier)
-        else:
-            self._poll.start()
+        self._watcher.watch(result)
         self._check()
 
     # -- following the child ----------------------------------------------------------------
@@ -222,8 +163,8 @@ class TrainingRun(QObject):
         self._apply_weights()
         if run.exited():
             self._ended()
-        elif run.eof and self._notifiers:  # the pipe is closed: only the sentinel is news now
-            self._notifiers[0].setEnabled(False)
+        elif run.eof:
+            self._watcher.pipe_closed()
 
     def _ready(self, ready: runner.Ready) -> None:
         """The child has its data and model: get the same data and a display copy, off the GUI
@@ -309,19 +250,7 @@ class TrainingRun(QObject):
         self._stop_following()
         mc, tc = self._configs
         if isinstance(outcome, runner.Done) and outcome.began:
-            text = (
-                "Stopped by a problem: kept the last good weights"
-                if outcome.error
-                else f"Stopped at step {self.step} (model kept)"
-                if outcome.stopped
-                else f"Finished: {tc.epochs} epochs, {self.step} steps"
-            )
-            last = self._newest
-            if not (outcome.error or outcome.stopped) and last and last.epoch < last.epochs:
-                text = (
-                    f"Stopped early at epoch {last.epoch} of {last.epochs} (no better validation "
-                    f"loss for {tc.patience} epochs); kept epoch {last.best_epoch}"
-                )
+            text = end_text(outcome, self.step, tc, self._newest)
             self._end_idle(text)
             self.message.emit(text + ".")
             history = self.history if ours else None
@@ -343,11 +272,7 @@ class TrainingRun(QObject):
             self.failed.emit(death)
 
     def _stop_following(self) -> None:
-        for notifier in self._notifiers:
-            notifier.setEnabled(False)
-            notifier.deleteLater()
-        self._notifiers = []
-        self._poll.stop()
+        self._watcher.stop()
         self._grace.stop()
         self._terminated = False
         self._prepare.invalidate()
