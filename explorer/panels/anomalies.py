@@ -166,7 +166,7 @@ class AnomalyPanel(AnalysisPanel):
 
     # ----- computing and drawing -----------------------------------------------------------
     def start(self, model, dataset) -> None:
-        self.job.run(
+        self.run_job(
             "Scoring the test split…",
             lambda report: compute(model, dataset, report),
             self._show,

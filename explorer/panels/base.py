@@ -127,9 +127,24 @@ class AnalysisPanel(Panel):
         super().__init__(session, parent)
         self.job = JobStatus(self, cancellable)
         self.job.finished.connect(lambda: self.refresh_soon())
+        self._result = None
 
     def busy(self) -> bool:
         return self.job.busy()
+
+    def result(self):
+        """What the last job for the current model computed (None before it delivered)."""
+        return self._result
+
+    def run_job(self, text: str, fn, done, failed=None) -> None:
+        """Start `fn(report)` in the background with `text` on the status line; its result is
+        kept (`result()`) and handed to `done` on the GUI thread, an error to `failed`."""
+
+        def deliver(out) -> None:
+            self._result = out
+            done(out)
+
+        self.job.run(text, fn, deliver, failed)
 
     def refresh(self) -> None:
         """Recompute now (dropping any running job) for the session's current model."""
@@ -148,5 +163,6 @@ class AnalysisPanel(Panel):
     def model_changed(self) -> None:
         self.job.invalidate()
         self.job.setVisible(False)
+        self._result = None
         self.reset()
         self.mark_stale()

@@ -58,7 +58,6 @@ class ClusterPanel(AnalysisPanel):
     def __init__(self, session, parent=None):
         super().__init__(session, parent, cancellable=False)
         self.setObjectName("clusterPanel")
-        self._result: dict | None = None
         self._sent = False  # whether the latent map is showing our cluster ids
         self._k_follows_classes = True  # until the person picks k
         self._build()
@@ -66,13 +65,13 @@ class ClusterPanel(AnalysisPanel):
 
     def clusters(self) -> np.ndarray | None:
         """Cluster id of each test example, or None before the first run."""
-        return None if self._result is None else self._result["ids"]
+        return None if self.result() is None else self.result()["ids"]
 
     def scores(self) -> dict | None:
         """{"ari": ..., "purity": ...} of the last run, or None."""
-        if self._result is None:
+        if self.result() is None:
             return None
-        return {"ari": self._result["ari"], "purity": self._result["purity"]}
+        return {"ari": self.result()["ari"], "purity": self.result()["purity"]}
 
     def set_k(self, k: int) -> None:
         self.k_spin.setValue(int(k))
@@ -122,7 +121,7 @@ class ClusterPanel(AnalysisPanel):
 
     def start(self, model, dataset) -> None:
         k = self.k_spin.value()
-        self.job.run(
+        self.run_job(
             f"Clustering the codes into {k}…",
             lambda report: compute(model, dataset, k, report),
             self._show,
@@ -130,7 +129,6 @@ class ClusterPanel(AnalysisPanel):
         )
 
     def reset(self) -> None:
-        self._result = None
         if self._sent:  # the old ids may not even fit the new test split
             self._sent = False
             self.session.clustersChanged.emit(None)
@@ -145,13 +143,12 @@ class ClusterPanel(AnalysisPanel):
         self.mark_stale()
 
     def _send(self) -> None:
-        on = self.colour_check.isChecked() and self._result is not None
+        on = self.colour_check.isChecked() and self.result() is not None
         if on or self._sent:
             self._sent = on
-            self.session.clustersChanged.emit(self._result["ids"] if on else None)
+            self.session.clustersChanged.emit(self.result()["ids"] if on else None)
 
     def _show(self, out: dict) -> None:
-        self._result = out
         dataset = self.session.dataset
         n = len(out["ids"])
         self.summary.setText(

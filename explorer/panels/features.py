@@ -166,7 +166,7 @@ class FeaturePanel(AnalysisPanel):
         old = self._probes["baselines"] if self._probes is not None else self._baselines
         same = old is not None and old[0][0] is dataset and old[0][1] == model.code_size
         baselines = old[1] if same else None
-        self.job.run(
+        self.run_job(
             "Fitting probes…",
             lambda report: compute_probes(model, dataset, baselines, report),
             self._show_probes,

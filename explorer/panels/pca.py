@@ -91,14 +91,13 @@ class PcaPanel(AnalysisPanel):
         self.setObjectName("comparePanel")
         self._added: list[dict] = []
         self._pca = None  # ((dataset, code size), PCA's side of the results)
-        self._results: dict | None = None
         self._build()
         self.follow_session()
 
     # ----- the test-contract style methods ------------------------------------------------
     def results(self) -> dict | None:
         """The last computed figures (curve, errors, separation, angles), or None."""
-        return self._results
+        return self.result()
 
     def add_checkpoint(self, path) -> None:
         """Add a saved model to the error plot; raises CheckpointError for a bad file."""
@@ -181,7 +180,7 @@ class PcaPanel(AnalysisPanel):
         same = self._pca is not None and self._pca[0][0] is dataset and self._pca[0][1] == key[1]
         cached = self._pca[1] if same else None
         added = list(self._added)
-        self.job.run(
+        self.run_job(
             "Comparing with PCA…",
             lambda report: compute(model, dataset, added, cached, report),
             lambda out: self._show(out, key),
@@ -189,14 +188,12 @@ class PcaPanel(AnalysisPanel):
         )
 
     def reset(self) -> None:
-        self._results = None
         self.summary.setText("Comparing the new model with PCA…")
 
     def _failed(self, error: Exception) -> None:
         self.summary.setText(f"The comparison failed: {error}")
 
     def _show(self, out: dict, key) -> None:
-        self._results = out
         self._pca = (key, out["pca"])
         k = out["code_size"]
         better = out["model_error"] < out["pca_error"]

@@ -62,8 +62,8 @@ def test_opens_on_the_default_checkpoint(window):
         window.panel("no-such-panel")
 
 
-def test_save_then_open_reproduces_decoded_output(window, tmp_path, trained, digits):
-    other = trained("mlp", "vae", 2, 30)
+def test_save_then_open_reproduces_decoded_output(window, tmp_path, tiny_model, digits):
+    other = tiny_model("mlp", "vae", 2, steps=30)
     window.session.set_model(other, digits)  # an unsaved model that is not the default
     before = window.session.decode(GRID)
     path = window.save_checkpoint(tmp_path / "run.safetensors")

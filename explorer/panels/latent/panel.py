@@ -155,7 +155,7 @@ class LatentPanel(Panel):
     def reproject(self, *_) -> None:
         """The axes combo or a dimension changed: view the codes through the new axes."""
         self._ensure_codes()
-        if not self.map_ready() or self.space.size == 2:
+        if not self.map_ready() or self.space.size <= 2:
             return
         if self.dim_x.value() == self.dim_y.value():
             other = self.dim_y if self.sender() is self.dim_x else self.dim_x

@@ -31,12 +31,12 @@ class Axes:
 
 
 def project(codes: np.ndarray, pca: bool, dims: tuple[int, int], previous=None) -> Axes:
-    """The identity for 2-d codes; else the top two principal directions of `codes` (signs
-    kept towards `previous`, so the map doesn't flip as training goes on), or two chosen
-    code dimensions (0-based `dims`)."""
+    """The identity for 2-d codes (a 1-d code is the x axis, y = 0); else the top two
+    principal directions of `codes` (signs kept towards `previous`, so the map doesn't flip
+    as training goes on), or two chosen code dimensions (0-based `dims`)."""
     size = codes.shape[1]
-    if size == 2:
-        return Axes(np.zeros(2, np.float32), np.eye(2, dtype=np.float32), ("z1", "z2"))
+    if size <= 2:
+        return Axes(np.zeros(size, np.float32), plane(size), ("z1", "z2" if size == 2 else ""))
     if not pca:
         i, j = dims
         basis = np.eye(size, dtype=np.float32)[[i, j]]
@@ -52,6 +52,11 @@ def project(codes: np.ndarray, pca: bool, dims: tuple[int, int], previous=None) 
     return Axes(center, basis, labels, variance)
 
 
+def plane(size: int) -> np.ndarray:
+    """The map's first two code axes [2, size]: for a 1-d code, the code and nothing."""
+    return np.eye(2, size, dtype=np.float32)
+
+
 class MapSpace:
     """Where the map lies in the code space: the test codes and their map positions, the axes
     (an orthonormal `basis` through `center`) and the held code. The map's plane goes through
@@ -63,7 +68,7 @@ class MapSpace:
         self.xy: np.ndarray | None = None  # [N_test, 2]
         self.components = self.variance = None  # the last PCA axes (signs kept across refits)
         self.center = np.zeros(size, np.float32)
-        self.basis = np.eye(size, dtype=np.float32)[:2]
+        self.basis = plane(size)
         self.hold(np.zeros(size, np.float32), "zero")
 
     @property
@@ -94,6 +99,8 @@ class MapSpace:
         size, name = self.size, self.held_name
         if self.codes is None:
             return "Encoding the test split…"
+        if size == 1:
+            return "The x axis is the 1-d code itself; y means nothing (every dot is at 0)."
         if size == 2:
             return "The axes are the 2-d code itself: every position on the map is a code."
         if pca:
