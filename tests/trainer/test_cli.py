@@ -25,8 +25,8 @@ def _run(args, home, **kw):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A deep mlp with code size 2 trained on digits from the command line, and its eval."""
+def cli_run(tmp_path_factory):
+    """A deep mlp with code size 2 cli_run on digits from the command line, and its eval."""
     tmp = tmp_path_factory.mktemp("cli")
     out = tmp / "x.safetensors"
     train = _run(
@@ -38,8 +38,8 @@ def trained(tmp_path_factory):
     return out, train, evaluated
 
 
-def test_train_then_eval_json_end_to_end(trained):
-    out, train, evaluated = trained
+def test_train_then_eval_json_end_to_end(cli_run):
+    out, train, evaluated = cli_run
     assert train.returncode == 0, train.stderr
     assert out.is_file() and not list(out.parent.glob("*.tmp"))
     epochs = [EPOCH_LINE.search(line) for line in train.stderr.splitlines()]
@@ -54,8 +54,8 @@ RATE_KEYS = {"bits_per_dim", "bytes_per_image", "psnr_db", "pca_psnr_db", "jpeg_
              "jpeg_psnr_db"}  # fmt: skip
 
 
-def test_eval_json_reports_rate_distortion_and_latent_regularity(trained):
-    report = json.loads(trained[2].stdout)
+def test_eval_json_reports_rate_distortion_and_latent_regularity(cli_run):
+    report = json.loads(cli_run[2].stdout)
     rows = report["rate_distortion"]
     assert [r["bits_per_dim"] for r in rows] == [2, 3, 4, 5, 6, 8, 10, 12, 16]
     assert all(set(r) >= RATE_KEYS and r["jpeg_bytes"] > 0 for r in rows)
@@ -65,8 +65,8 @@ def test_eval_json_reports_rate_distortion_and_latent_regularity(trained):
     assert "colour_psnr_db" not in report and "factor_table" not in report  # digits: neither
 
 
-def test_a_deep_code_size_2_autoencoder_beats_pca_on_digits(trained):
-    report = json.loads(trained[2].stdout)
+def test_a_deep_code_size_2_autoencoder_beats_pca_on_digits(cli_run):
+    report = json.loads(cli_run[2].stdout)
     assert report["test_mse"] < 0.85 * report["pca_test_mse"], report
 
 

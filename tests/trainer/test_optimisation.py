@@ -14,11 +14,6 @@ from trainer.schedules import cosine_factor
 from trainer.stopping import holdout
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
 def _run(config: ModelConfig, train: TrainConfig, dataset):
     trainer = Trainer(config, train, dataset)
     progress = list(trainer.run())
