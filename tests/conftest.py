@@ -5,61 +5,16 @@ Data and models (no Qt): `digits`, `colour_shapes`, `tiny_data(channels)` and
 Adam steps on its objective's own training pairs, cached across tests (treat it as read-only:
 a Session copies it). Qt (imported only when used): `make_session(model, dataset)`,
 `make_panel(name, model=..., dataset=...)` for any entry of explorer.panels.PANELS, and
-`make_window()`; `session` and `window` are their defaults.
+`make_window()`; `session` and `window` are their defaults; `choose(window, ...)` fills the
+training form.
 """
 
 from __future__ import annotations
 
-import functools
-
 import pytest
-import torch
+from tiny import colour_shapes_data, tiny_data, tiny_model_of
 
-from models import ModelConfig, build
-from trainer import shapes
 from trainer.data import Dataset, load
-
-COLOUR_TRAIN, COLOUR_TEST, COLOUR_SIZE = 600, 200, 16
-
-
-@functools.lru_cache(maxsize=1)
-def _colour_shapes() -> Dataset:
-    """A small shapes-colour: the same sprites and colour rule, 800 of them at 16 x 16."""
-    x, factors = shapes.generate_colour(COLOUR_TRAIN + COLOUR_TEST, seed=0, size=COLOUR_SIZE)
-    n, y = COLOUR_TRAIN, factors["shape"]
-    return Dataset(
-        "shapes-colour", x[:n], x[n:], y[:n], y[n:], list(shapes.SHAPES),
-        factors={k: v[n:] for k, v in factors.items()},
-        train_factors={k: v[:n] for k, v in factors.items()},
-    )  # fmt: skip
-
-
-def tiny_data(channels: int = 1) -> Dataset:
-    """The dataset of `tiny_model`: digits (1 x 8 x 8) or the small colour shapes (3 x 16 x 16)."""
-    return load("digits") if channels == 1 else _colour_shapes()
-
-
-@functools.lru_cache(maxsize=32)
-def _tiny_model(backbone: str, objective: str, code_size: int, channels: int, steps: int):
-    data = tiny_data(channels)
-    config = ModelConfig(
-        backbone=backbone,
-        objective=objective,
-        input_shape=tuple(data.shape),
-        code_size=code_size,
-        hidden=[16, 32] if backbone == "conv" else [64, 32],
-    )
-    torch.manual_seed(0)
-    model = build(config)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(0)
-    for _ in range(steps):
-        batch = data.train_x[torch.randint(0, len(data.train_x), (128,), generator=g)]
-        x, target = model.training_pair(batch, g)
-        opt.zero_grad()
-        model(x, target=target).loss.backward()
-        opt.step()
-    return model.eval()
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +25,7 @@ def digits() -> Dataset:
 
 @pytest.fixture(scope="session")
 def colour_shapes() -> Dataset:
-    return _colour_shapes()
+    return colour_shapes_data()
 
 
 @pytest.fixture
@@ -79,7 +34,7 @@ def tiny_model():
     eval-mode model trained on `tiny_data(channels)`, the same object for the same arguments."""
 
     def make(backbone="mlp", objective="vae", code_size=2, channels=1, steps=60):
-        return _tiny_model(backbone, objective, code_size, channels, steps)
+        return tiny_model_of(backbone, objective, code_size, channels, steps)
 
     return make
 
@@ -153,3 +108,23 @@ def make_window(qtbot):
 def window(make_window):
     """The main window on the bundled default model, shown (offscreen)."""
     return make_window()
+
+
+@pytest.fixture
+def choose():
+    """choose(window, backbone="mlp", objective="ae", hidden=None, epochs=1, batch_size=64)
+    fills the training form like a person: digits, code size 2, on the CPU (hidden: the
+    form's text, "16" for mlp and "8" for conv by default)."""
+
+    def fill(window, *, backbone="mlp", objective="ae", hidden=None, epochs=1, batch_size=64):
+        form = window.form
+        form.set_dataset("digits")
+        form.backbone.setCurrentIndex(form.backbone.findData(backbone))
+        form.objective.setCurrentIndex(form.objective.findData(objective))
+        form.code_size.setValue(2)
+        form.hidden.setText(hidden or ("8" if backbone == "conv" else "16"))
+        form.epochs.setValue(epochs)
+        form.batch_size.setValue(batch_size)
+        form.device.setCurrentIndex(form.device.findData("cpu"))
+
+    return fill

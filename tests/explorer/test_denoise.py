@@ -13,39 +13,28 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QSlider, QWidget
+from tiny import adam_steps
 
 from explorer.panels import PANELS
 from explorer.panels.denoise import DenoisePanel
 from models import ModelConfig, build
 from models.corruption import corrupt
-from trainer.data import Dataset
+from trainer.data import Dataset, load
 
 
 @functools.lru_cache(maxsize=1)
 def _denoiser(steps: int = 400):
-    """A small conv denoising autoencoder trained on digits, each batch freshly corrupted."""
-    from trainer.data import load
-
-    data = load("digits")
+    """A small conv denoising autoencoder trained on digits, each batch freshly corrupted
+    by gaussian noise or a watermark in turn."""
     config = ModelConfig(
-        backbone="conv",
-        objective="denoising",
-        input_shape=tuple(data.shape),
-        code_size=16,
-        hidden=[16, 32],
-        noise="gaussian:0.5",
-    )
-    torch.manual_seed(0)
-    model = build(config)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(0)
-    for step in range(steps):
-        clean = data.train_x[torch.randint(0, len(data.train_x), (64,), generator=g)]
-        spec = ("gaussian:0.5", "watermark:0.8")[step % 2]
-        opt.zero_grad()
-        model(corrupt(clean, spec, generator=g), target=clean).loss.backward()
-        opt.step()
-    return model.eval()
+        backbone="conv", objective="denoising", input_shape=(1, 8, 8), code_size=16,
+        hidden=[16, 32], noise="gaussian:0.5",
+    )  # fmt: skip
+
+    def pair(clean, g, step):
+        return corrupt(clean, ("gaussian:0.5", "watermark:0.8")[step % 2], generator=g), clean
+
+    return adam_steps(config, load("digits"), steps, pair, batch=64)
 
 
 def _one_sentence(html: str) -> str:

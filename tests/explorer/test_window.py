@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer import MainWindow
 from explorer.bundled import DEFAULT_CHECKPOINT
 from explorer.panels import PANELS
 from trainer.checkpoint import CheckpointError
@@ -122,7 +121,7 @@ def test_form_builds_valid_configs_and_ranges_hold(window):
     assert {form.device.itemData(i) for i in range(form.device.count())} <= {"cpu", "cuda", "mps"}
 
 
-def test_settings_persist_between_sessions(qtbot, window):
+def test_settings_persist_between_sessions(window, make_window):
     form = window.form
     form.backbone.setCurrentIndex(form.backbone.findData("conv"))
     form.code_size.setValue(7)
@@ -130,8 +129,7 @@ def test_settings_persist_between_sessions(qtbot, window):
     window.loss.log_check.setChecked(False)
     window.tabs.show_panel("samples")
     window.close()
-    again = MainWindow()
-    qtbot.addWidget(again)
+    again = make_window(show=False)
     assert again.tabs.current_name() == "samples" and "samples" in again.tabs.built()
     assert again.form.backbone.currentData() == "conv"
     assert again.form.code_size.value() == 7
