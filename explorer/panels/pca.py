@@ -20,7 +20,7 @@ from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
 from explorer.widgets.image_view import ImageView
 from explorer.widgets.images import tile
-from explorer.widgets.plotting import PALETTE, colour_key, scatter_map
+from explorer.widgets.plotting import PALETTE, ClassScatter, colour_key
 from trainer import analysis, probes
 from trainer import checkpoint as checkpoints
 from trainer import compare as comparison
@@ -157,6 +157,7 @@ class PcaPanel(AnalysisPanel):
             plot.setMinimumHeight(200)
             lower.addWidget(plot)
             self.maps.append(plot)
+        self.scatters = [ClassScatter(plot) for plot in self.maps]
         self.key = QLabel()
         self.separation = [QLabel(), QLabel()]
         seps = QHBoxLayout()
@@ -208,8 +209,9 @@ class PcaPanel(AnalysisPanel):
         self.rows_title.setText(f"Test examples and their reconstructions at code size {k}")
         dataset = self.session.dataset
         labels = dataset.test_y.numpy()
-        scatter_map(self.maps[0], out["maps"][0], labels)
-        scatter_map(self.maps[1], out["maps"][1], labels)
+        for plot, scatter, points in zip(self.maps, self.scatters, out["maps"]):
+            scatter.draw(points, labels)
+            plot.autoRange()
         self.key.setText("Colour = label: " + colour_key(dataset.classes))
         title = "Model: codes" if k <= 2 else "Model: codes, first two principal components"
         self.maps[1].setTitle(title)

@@ -176,7 +176,8 @@ class LatentPanel(Panel):
 
     def _draw_dots(self) -> None:
         if self._clusters is not None:
-            ids, names = self._clusters, None
+            ids = self._clusters
+            names = {value: f"cluster {value}" for value in np.unique(ids)}
         else:
             ids, names = self._ids, self.session.dataset.classes
         self.dots.draw(self.space.xy, ids, names, 0.5 if self.grid_check.isChecked() else 0.85)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -23,12 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.widgets.image_view import ImageView
-from explorer.widgets.plotting import colour
+from explorer.widgets.plotting import CACHED, ClassScatter
 
-HOVER_PX = 7  # a dot within this many pixels of the cursor counts as hovered or clicked
-PIECE_POINTS = 5_000  # dots moved per event-loop turn when a refresh places them
 REFIT_S = 2.0  # while training, the view follows the dots at most this often
-CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache  # moving the point only blits these
 
 
 class Point(pg.TargetItem):
@@ -36,73 +32,6 @@ class Point(pg.TargetItem):
 
     def informViewBoundsChanged(self) -> None:
         pass
-
-
-class Dots:
-    """The test codes on the plot: one scatter item per label (or cluster), in the legend."""
-
-    def __init__(self, plot: pg.PlotWidget, legend) -> None:
-        self.plot, self.legend = plot, legend
-        self.items: list[tuple[pg.ScatterPlotItem, np.ndarray]] = []  # (item, its dots' mask)
-        self._pieces: list[tuple[pg.ScatterPlotItem, np.ndarray]] = []  # still to move
-
-    def draw(self, xy: np.ndarray | None, ids: np.ndarray, names, opacity: float) -> None:
-        """One item per value of `ids` at `xy` [N, 2], named names[value] or "cluster k"."""
-        for item, _ in self.items:
-            self.plot.removeItem(item)
-        self.legend.clear()
-        self.items, self._pieces = [], []
-        if xy is None:
-            return
-        values = np.unique(ids)
-        for k, value in enumerate(values):
-            m = ids == value
-            name = names[value] if names is not None else f"cluster {value}"
-            item = pg.ScatterPlotItem(
-                x=xy[m, 0], y=xy[m, 1], size=5, pen=None,
-                brush=colour(k, len(values)), name=str(name),
-            )  # fmt: skip
-            item.setOpacity(opacity)
-            item.setCacheMode(CACHED)
-            self.plot.addItem(item)
-            self.items.append((item, m))
-
-    def set_opacity(self, opacity: float) -> None:
-        for item, _ in self.items:
-            item.setOpacity(opacity)
-
-    def start_moving(self) -> None:
-        """Queue every item to take new positions (`move_piece(xy)` moves them)."""
-        self._pieces = list(self.items)
-
-    def move_piece(self, xy: np.ndarray) -> bool:
-        """Move dots to `xy`, about PIECE_POINTS (an item at least) per call: each call repaints
-        the map once, so small maps take one. True when all have moved."""
-        moved = 0
-        while self._pieces and moved < PIECE_POINTS:
-            item, m = self._pieces.pop(0)
-            item.setData(x=xy[m, 0], y=xy[m, 1])
-            moved += int(m.sum())
-        return not self._pieces
-
-    def shown(self) -> np.ndarray:
-        """[N, 2] positions the items draw, in the test split's order."""
-        n = sum(int(m.sum()) for _, m in self.items)
-        out = np.zeros((n, 2), np.float32)
-        for item, m in self.items:
-            x, y = item.getData()
-            out[m, 0], out[m, 1] = x, y
-        return out
-
-    def nearest(self, xy: np.ndarray | None, vb: pg.ViewBox, scene_pos) -> int:
-        """The dot within HOVER_PX of a scene position, or -1."""
-        if xy is None or not len(xy) or not vb.sceneBoundingRect().contains(scene_pos):
-            return -1
-        p = vb.mapSceneToView(scene_pos)
-        px, py = vb.viewPixelSize()
-        d = ((xy[:, 0] - p.x()) / px) ** 2 + ((xy[:, 1] - p.y()) / py) ** 2
-        k = int(np.argmin(d))
-        return k if d[k] <= HOVER_PX**2 else -1
 
 
 class Follower:
@@ -153,7 +82,7 @@ def build(panel) -> None:
     )
     panel.legend.setBrush(pg.mkBrush(0, 0, 0, 210))
     panel.legend.setCacheMode(CACHED)
-    panel.dots = Dots(panel.plot, panel.legend)
+    panel.dots = ClassScatter(panel.plot, panel.legend)
     panel.grid_item = pg.ImageItem(axisOrder="row-major")
     panel.grid_item.setZValue(-20)
     panel.grid_item.setVisible(False)
