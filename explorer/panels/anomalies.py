@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
 from explorer.widgets.image_io import ImageFileError, open_image
+from explorer.widgets.layouts import button, row
 from explorer.widgets.plotting import image_label, pixmap, side_by_side
 from trainer import analysis, probes
 
@@ -125,17 +125,12 @@ class AnomalyPanel(AnalysisPanel):
 
         self.count = QLabel()
         self.count.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for text, slot, tip in (
-            ("Threshold at 99th percentile", self._reset_threshold, "Put the line back"),
-            ("Score an image…", self._ask_image, "How anomalous is an image file of yours?"),
-            ("Export scores…", self._ask_csv, "Save every test example's error as CSV"),
-        ):
-            button = QPushButton(text)
-            button.setToolTip(tip)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        buttons = row(
+            button("Threshold at 99th percentile", self._reset_threshold, "Put the line back"),
+            button("Score an image…", self._ask_image, "How anomalous is an image file of yours?"),
+            button("Export scores…", self._ask_csv, "Save every test example's error as CSV"),
+            None,
+        )
 
         self.scored = QLabel()
         self.scored_note = QLabel()

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
 )
 
@@ -20,6 +19,7 @@ from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
 from explorer.widgets.image_view import ImageView
 from explorer.widgets.images import tile
+from explorer.widgets.layouts import button, row
 from explorer.widgets.plotting import PALETTE, ClassScatter, colour_key
 from trainer import analysis, probes
 from trainer import checkpoint as checkpoints
@@ -115,15 +115,11 @@ class PcaPanel(AnalysisPanel):
     def _build(self) -> None:
         self.summary = QLabel("Train or open a model to compare it with PCA.")
         self.summary.setWordWrap(True)
-        add = QPushButton("Add checkpoint…")
-        add.setToolTip("Put another saved model on the error plot")
-        add.clicked.connect(self._ask_checkpoint)
-        clear = QPushButton("Clear added")
-        clear.clicked.connect(self.clear_checkpoints)
-        top = QHBoxLayout()
-        top.addWidget(self.summary, 1)
-        top.addWidget(add)
-        top.addWidget(clear)
+        add = button(
+            "Add checkpoint…", self._ask_checkpoint, "Put another saved model on the error plot"
+        )
+        clear = button("Clear added", self.clear_checkpoints, "Take the added models off again")
+        top = row(self.summary, add, clear, stretch=0)
 
         self.plot = pg.PlotWidget(objectName="compareErrorPlot")
         self.plot.setLabel("bottom", "code size (components)")

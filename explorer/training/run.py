@@ -5,11 +5,10 @@ gets the same data and a CPU display copy in the background) -> training <-> pau
 The form, the buttons, the progress bar and the loss plot follow the signals; the session's
 model is the display copy, and every new weights version the child publishes goes into it.
 
-Nothing here waits: the child is started from a short-lived thread (the fork server may
-still be importing torch), its pipe is read when a QSocketNotifier says there is something
-(a 20 ms timer where pipes can't be watched), the weights are read without waiting for a
-lock, and Stop escalates by timers (stop, then terminate after GRACE_MS, then kill). Only
-`shutdown()` (closing the window, opening a file) waits, for at most a few seconds.
+Nothing here waits: the child is started and its pipe watched through `child_link`, the
+weights are read without waiting for a lock, and Stop escalates by timers (stop, then
+terminate after GRACE_MS, then kill). Only `shutdown()` (closing the window, opening a
+file) waits, for at most a few seconds.
 """
 
 from __future__ import annotations
@@ -93,18 +92,19 @@ class TrainingRun(QObject):
         return True
 
     def pause(self) -> None:
-        if self.state == TRAINING:
-            self._wanted = "pause"
-            if self.child is not None:
-                self.child.pause()
-            self._set_state(PAUSED)
+        self._hold(True)
 
     def resume(self) -> None:
-        if self.state == PAUSED:
-            self._wanted = "train"
-            if self.child is not None:
-                self.child.resume()
-            self._set_state(TRAINING)
+        self._hold(False)
+
+    def _hold(self, pause: bool) -> None:
+        """Pause a training run, or resume a paused one, between two of its steps."""
+        if self.state != (TRAINING if pause else PAUSED):
+            return
+        self._wanted = "pause" if pause else "train"
+        if self.child is not None:
+            (self.child.pause if pause else self.child.resume)()
+        self._set_state(PAUSED if pause else TRAINING)
 
     def toggle_pause(self) -> None:
         self.resume() if self.state == PAUSED else self.pause()

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSlider,
     QSpinBox,
     QToolButton,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 from explorer.panels.denoise.noise import NoiseBox
 from explorer.widgets.canvas import TOOLS, DamageCanvas
 from explorer.widgets.image_view import PixelView
+from explorer.widgets.layouts import button
 
 BANNER_STYLE = (
     "#denoiseBanner { background: #fff3cd; border: 1px solid #e0c36a; border-radius: 4px; }"
@@ -50,12 +50,6 @@ def labelled(widget: QSlider, text) -> QHBoxLayout:
     row.addWidget(widget, 1)
     row.addWidget(label)
     return row
-
-
-def button(text: str, slot, tip: str = "") -> QPushButton:
-    widget = QPushButton(text, toolTip=tip)
-    widget.clicked.connect(slot)
-    return widget
 
 
 def banner(panel) -> QFrame:

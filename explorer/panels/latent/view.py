@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.widgets.image_view import ImageView
+from explorer.widgets.layouts import row
 from explorer.widgets.plotting import CACHED, ClassScatter
 
 REFIT_S = 2.0  # while training, the view follows the dots at most this often
@@ -126,14 +127,14 @@ def build(panel) -> None:
 
     form = QFormLayout()
     form.addRow("Map axes", panel.axes)
-    form.addRow("Dimensions", _row(panel.dim_x, panel.dim_y))
+    form.addRow("Dimensions", row(panel.dim_x, panel.dim_y))
     form.addRow(panel.hold_button)
-    form.addRow(_row(panel.grid_check, panel.grid_size))
+    form.addRow(row(panel.grid_check, panel.grid_size))
     side = QVBoxLayout()
     side.addWidget(QLabel("<b>Decoded point</b>"))
     side.addWidget(panel.view, 1)
     side.addWidget(panel.coords)
-    side.addLayout(_row(panel.hover_view, panel.hover_label))
+    side.addLayout(row(panel.hover_view, panel.hover_label))
     side.addLayout(form)
     right = QWidget()
     right.setFixedWidth(270)
@@ -144,10 +145,3 @@ def build(panel) -> None:
     layout = QHBoxLayout(panel)
     layout.addLayout(left, 1)
     layout.addWidget(right)
-
-
-def _row(*widgets) -> QHBoxLayout:
-    row = QHBoxLayout()
-    for w in widgets:
-        row.addWidget(w)
-    return row
