@@ -1,7 +1,8 @@
 """The GUI thread's link to a training process, never waiting on it: `Launcher` starts the
 child from a short-lived thread (the fork server may still be importing torch the first
 time), `Watcher` says when the child's pipe or its exit has news (a QSocketNotifier on the
-pipe and the process sentinel; a short timer where those can't be watched)."""
+pipe and the process sentinel; a short timer where those can't be watched), and `Ender`
+ends a child that does not stop when asked."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 from trainer import runner
 
 POLL_MS = 20  # where a pipe can't be watched (Windows), it is read this often
+GRACE_MS = 1000  # after Stop: terminate a child still running after this, kill after as long again
 
 
 class Launcher(QObject):
@@ -100,3 +102,34 @@ class Watcher(QObject):
             notifier.deleteLater()
         self._notifiers = []
         self._poll.stop()
+
+
+class Ender(QObject):
+    """After a Stop: a child still running GRACE_MS later is terminated, and killed after as
+    long again. `cancel()` once it has exited."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._run: runner.Run | None = None
+        self._terminated = False
+        self._timer = QTimer(self, singleShot=True, interval=GRACE_MS)
+        self._timer.timeout.connect(self._escalate)
+
+    def start(self, run: runner.Run) -> None:
+        self._run = run
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.stop()
+        self._run, self._terminated = None, False
+
+    def _escalate(self) -> None:
+        run = self._run
+        if run is None or run.exited():
+            return
+        if self._terminated:
+            run.kill()
+        else:
+            run.terminate()
+            self._terminated = True
+            self._timer.start()

@@ -7,7 +7,7 @@ model is the display copy, and every new weights version the child publishes goe
 
 Nothing here waits: the child is started and its pipe watched through `child_link`, the
 weights are read without waiting for a lock, and Stop escalates by timers (stop, then
-terminate after GRACE_MS, then kill). Only `shutdown()` (closing the window, opening a
+terminate a second later, then kill). Only `shutdown()` (closing the window, opening a
 file) waits, for at most a few seconds.
 """
 
@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.jobs import Job
 from explorer.session import model_from
-from explorer.training.child_link import Launcher, Watcher
+from explorer.training.child_link import Ender, Launcher, Watcher
 from explorer.training.outcome import RunResult, end_text
 from models import ModelConfig
 from trainer import runner
@@ -29,7 +29,6 @@ from trainer.shared_weights import digest
 
 IDLE, LOADING, TRAINING, PAUSED = "idle", "loading", "training", "paused"
 TEXT_MS = 100  # the newest Progress goes out at most this often
-GRACE_MS = 1000  # after Stop: terminate a child still running after this, kill after as long again
 
 
 class TrainingRun(QObject):
@@ -46,12 +45,11 @@ class TrainingRun(QObject):
     def __init__(self, session, parent: QObject | None = None, load: str = runner.DEFAULT_LOAD):
         super().__init__(parent)
         self.session, self.load = session, load
-        self.state = IDLE
+        self._state = IDLE
         self.step = 0
         self.child: runner.Run | None = None  # the training process, while there is one
         self.history: dict | None = None  # the trainer's history as it arrives
         self._configs: tuple[ModelConfig, TrainConfig] | None = None
-        self._terminated = False
         self._model = None  # the session model this run feeds (None until it is set)
         self._wanted = "train"  # what the person asked for last: train, pause or stop
         self._latest = None  # the newest Progress not yet sent out
@@ -64,10 +62,14 @@ class TrainingRun(QObject):
         self._launcher.launched.connect(self._on_launched)
         self._watcher = Watcher(self)
         self._watcher.news.connect(self._check)
-        self._grace = QTimer(self, singleShot=True, interval=GRACE_MS)
-        self._grace.timeout.connect(self._escalate)
+        self._ender = Ender(self)
 
     # -- what the window calls ---------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """idle, loading, training or paused."""
+        return self._state
+
     def is_training(self) -> bool:
         return self.state != IDLE
 
@@ -116,7 +118,7 @@ class TrainingRun(QObject):
         self._wanted = "stop"
         if self.child is not None:
             self.child.stop()
-            self._grace.start()
+            self._ender.start(self.child)
         self.message.emit("Stopping after the current step...")
 
     def shutdown(self, grace_s: float = 0.5) -> None:
@@ -223,18 +225,6 @@ class TrainingRun(QObject):
             self.session.apply_weights(child.state)
             self.weightsArrived.emit(child.version)
 
-    def _escalate(self) -> None:
-        """Stop was asked GRACE_MS ago and the child is still there: terminate, then kill."""
-        run = self.child
-        if run is None or run.exited():
-            return
-        if self._terminated:
-            run.kill()
-        else:
-            run.terminate()
-            self._terminated = True
-            self._grace.start()
-
     def _ended(self) -> None:
         """The child is gone (reaped): take its last words and weights, free everything."""
         run = self.child
@@ -273,8 +263,7 @@ class TrainingRun(QObject):
 
     def _stop_following(self) -> None:
         self._watcher.stop()
-        self._grace.stop()
-        self._terminated = False
+        self._ender.cancel()
         self._prepare.invalidate()
         if self.child is not None:
             self.child.cleanup()
@@ -295,5 +284,5 @@ class TrainingRun(QObject):
             self.progress.emit(p)
 
     def _set_state(self, state: str, text: str = "") -> None:
-        self.state = state
+        self._state = state
         self.stateChanged.emit(state, text)
