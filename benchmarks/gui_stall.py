@@ -112,7 +112,7 @@ def main() -> None:
 
     for name, _title, _cls in PANELS:  # every panel built (the window builds them when shown)
         window.panel(name)
-    if args.tab in window._panels:
+    if args.tab in window.tabs.built():
         window.tabs.setCurrentWidget(window.panel(args.tab))
     app.processEvents()
     runner.warm_up()  # as run_app does once the window shows
@@ -131,7 +131,7 @@ def main() -> None:
     ticks = Ticks()
     idle, first_run, training, beside_bare, stops = [], [], [], [], []
     refreshes: list[list[float]] = []  # per run: when the map refreshed while it trained
-    latent = window._panels.get("latent")
+    latent = window.panel("latent") if "latent" in window.tabs.built() else None
     if latent is not None:
         latent.mapRefreshed.connect(
             lambda: window.run.state == "training" and refreshes[-1].append(time.perf_counter())
@@ -232,8 +232,8 @@ def main() -> None:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "repeats": args.repeats,
-        "panels": len(window._panels),
-        "panel_shown": args.tab if window._panels else None,
+        "panels": len(window.tabs.built()),
+        "panel_shown": args.tab if window.tabs.built() else None,
         "run_threads": threads,
         "start_method": runner.METHOD,
         "cpus": os.cpu_count(),

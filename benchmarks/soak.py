@@ -27,10 +27,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["LATENT_EXPLORER_HOME"] = tempfile.mkdtemp(prefix="le-soak-")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "reliability")]
+sys.path.insert(0, str(ROOT))
 
+from procstats import os_threads, rss_mb  # noqa: E402  (same folder)
 from PySide6.QtCore import QEventLoop, QThreadPool, QTimer  # noqa: E402
-from support import os_threads, rss_mb  # noqa: E402
 
 from explorer.app import make_app  # noqa: E402
 from trainer import runner  # noqa: E402

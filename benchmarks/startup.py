@@ -38,7 +38,7 @@ window.show()
 app.processEvents()
 window.grab()  # make sure the first paint of every visible widget has happened
 if {loaded}:
-    while window.session.model is None or window.panel("latent")._codes is None:
+    while window.session.model is None or not window.panel("latent").map_ready():
         app.processEvents()
     window.grab()
 os._exit(0)

@@ -9,11 +9,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from explorer.checkpoints import RESOURCES
+from explorer.bundled import RESOURCES
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
-    """The one QApplication, named, with the app icon, Fusion style and the style sheet."""
+    """The one QApplication, named, with the app icon and the Fusion style."""
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setApplicationName("Latent Explorer")
     app.setOrganizationName("Latent Explorer")
@@ -21,9 +21,6 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setWindowIcon(QIcon(str(RESOURCES / "icon.png")))
     app.setStyle("Fusion")
     app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
-    qss = RESOURCES / "style.qss"
-    if qss.exists():
-        app.setStyleSheet(qss.read_text())
     return app
 
 

@@ -5,29 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-MAX_RECENT = 8
-
 
 class RecentFiles:
-    """The most recently opened or saved checkpoints, newest first, kept in QSettings."""
+    """The File menu's "Open recent" list (kept in `settings`, newest first)."""
 
-    def __init__(self, settings: QSettings, menu: QMenu, open_path: Callable[[str], None]):
+    def __init__(self, settings, menu: QMenu, open_path: Callable[[str], None]):
         self.settings, self.menu, self.open_path = settings, menu, open_path
         self.menu.aboutToShow.connect(self._rebuild)
 
     def paths(self) -> list[str]:
-        value = self.settings.value("recent/files", [])
-        paths = [value] if isinstance(value, str) else list(value or [])
-        return [p for p in paths if p]
+        return self.settings.recent_files()
 
     def add(self, path: str | Path) -> None:
-        path = str(Path(path).resolve())
-        paths = [path, *(p for p in self.paths() if p != path)][:MAX_RECENT]
-        self.settings.setValue("recent/files", paths)
+        self.settings.add_recent_file(path)
 
     def _rebuild(self) -> None:
         self.menu.clear()
@@ -41,10 +34,7 @@ class RecentFiles:
             self.menu.addAction("No recent files").setEnabled(False)
         else:
             self.menu.addSeparator()
-            self.menu.addAction("Clear list", self._clear)
-
-    def _clear(self) -> None:
-        self.settings.setValue("recent/files", [])
+            self.menu.addAction("Clear list", self.settings.clear_recent_files)
 
 
 def _action(window: QMainWindow, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
@@ -59,18 +49,18 @@ def _action(window: QMainWindow, text: str, slot, shortcuts=(), tip: str = "") -
 
 def build_menus(window) -> dict[str, QAction]:
     """Create the menu bar of `window` (a MainWindow); returns the actions by name."""
-    bar, Std = window.menuBar(), QKeySequence.StandardKey
+    bar, Std, files = window.menuBar(), QKeySequence.StandardKey, window.files
     a = {
-        "new": _action(window, "&New run", window.new_run, [Std.New], "Reset the training form."),
+        "new": _action(window, "&New run", files.new_run, [Std.New], "Reset the training form."),
         "open": _action(
-            window, "&Open checkpoint...", window.open_dialog, [Std.Open], "Open a checkpoint."
+            window, "&Open checkpoint...", files.open_dialog, [Std.Open], "Open a checkpoint."
         ),
-        "save": _action(window, "&Save", window.save, [Std.Save], "Save the current model."),
+        "save": _action(window, "&Save", files.save, [Std.Save], "Save the current model."),
         "save_as": _action(
-            window, "Save &as...", window.save_as_dialog, ["Ctrl+Shift+S"], "Save to a new file."
+            window, "Save &as...", files.save_as_dialog, ["Ctrl+Shift+S"], "Save to a new file."
         ),
         "export": _action(
-            window, "&Export loss history (CSV)...", window.export_dialog, [], "Loss curves as CSV."
+            window, "&Export loss history (CSV)...", files.export_dialog, [], "Loss curves as CSV."
         ),
         "quit": _action(window, "&Quit", window.close, ["Ctrl+Q"], "Close Latent Explorer."),
         "train": _action(window, "&Train", window.start_training, ["Ctrl+T"], "Train a new model."),
@@ -85,7 +75,7 @@ def build_menus(window) -> dict[str, QAction]:
     file_menu.addAction(a["new"])
     file_menu.addAction(a["open"])
     recent_menu = file_menu.addMenu("Open &recent")
-    window.recent = RecentFiles(window.settings, recent_menu, window.open_interactive)
+    window.recent = RecentFiles(window.settings, recent_menu, files.open_interactive)
     file_menu.addSeparator()
     file_menu.addAction(a["save"])
     file_menu.addAction(a["save_as"])

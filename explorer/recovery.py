@@ -1,4 +1,6 @@
-"""The recovery file: an unsaved model kept on close, offered back by a non-blocking banner."""
+"""The recovery file: an unsaved model kept on close (or when a run or a file replaces it),
+offered back by a non-blocking banner. `Recovery` is the window's half: it decides when to
+write, restore and discard; `RecoveryWriter` writes off the GUI thread."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from explorer.bundled import load_checkpoint
 from trainer import checkpoint
+from trainer.checkpoint import CheckpointError
 from trainer.paths import home
 
 RECOVERY_NAME = "recovery.safetensors"
@@ -100,3 +104,63 @@ class RecoveryBanner(QFrame):
             "Restore it to keep working on it, or discard it."
         )
         self.show()
+
+
+class Recovery(QObject):
+    """Keeps the session's unsaved model in the recovery file and brings it back on request.
+
+    The banner offers the file; Restore and Discard on it land here. `busy()` (a run is
+    going) disables Restore, which would orphan the run.
+    """
+
+    message = Signal(str)  # a status-bar line
+    failed = Signal(str)  # one sentence for the error box
+
+    def __init__(self, session, banner: RecoveryBanner, busy, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session, self.banner, self.busy = session, banner, busy
+        self.writer = RecoveryWriter(self)
+        self.writer.written.connect(lambda path: path is not None and banner.offer(path))
+        banner.restoreClicked.connect(self.restore)
+        banner.discardClicked.connect(self.discard)
+        if recovery_path().exists():
+            banner.offer(recovery_path())
+
+    def keep_unsaved(self, offer: bool = True, background: bool = False) -> bool:
+        """Before the session's model is replaced: write an unsaved model to the recovery file
+        and offer it back on the banner; True when one was kept (background: it is being
+        written, off the GUI thread, and offered once it is)."""
+        s = self.session
+        self.writer.wait()
+        if not (s.dirty and s.model is not None):
+            return False
+        dataset = s.dataset.name if s.dataset is not None else "digits"
+        kept = {"train_config": s.train_config, "dataset": dataset, "history": s.history}
+        if background:  # a new run: the model object is replaced, never changed, from here
+            self.writer.write(s.model, **kept)
+            return True
+        written = write_recovery(s.model, **kept)
+        if written is not None and offer:
+            self.banner.offer(written)
+        return written is not None
+
+    def restore(self) -> None:
+        """Open the recovery file as an unsaved model; the current unsaved one takes its place."""
+        if self.busy():
+            return
+        self.writer.wait()
+        try:
+            ckpt, model, dataset = load_checkpoint(recovery_path())
+        except CheckpointError as error:
+            self.failed.emit(f"The recovery file can't be restored: {error}")
+            self.discard()
+            return
+        if not self.keep_unsaved():  # the current unsaved model takes the file's place
+            self.discard()
+        self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, path=None)
+        self.message.emit("Restored the unsaved model: save it with Ctrl+S.")
+
+    def discard(self) -> None:
+        self.writer.wait()
+        discard_recovery()
+        self.banner.hide()

@@ -1,30 +1,27 @@
 """The explorer panels, in the order the main window shows them.
 
-Each entry is (name, title, class); `MainWindow.panel(name)` returns the instance.
-A panel is built as `cls(session, parent=None)`.
+Each entry of PANELS is (name, title, class); `MainWindow.panel(name)` returns the instance.
+A panel is a `panels.base.Panel` built as `cls(session, parent=None)`; a new panel is one
+module here and one line below. Panels never import each other: they talk through the
+session's request signals (`codeRequested`, `examplePicked`, `clustersChanged`, ...).
 """
 
-PANELS: list[tuple[str, str, type]] = []
+from explorer.panels.anomalies import AnomalyPanel
+from explorer.panels.clusters import ClusterPanel
+from explorer.panels.denoise import DenoisePanel
+from explorer.panels.features import FeaturePanel
+from explorer.panels.interpolation import InterpolationPanel
+from explorer.panels.latent import LatentPanel
+from explorer.panels.pca import PcaPanel
+from explorer.panels.samples import SamplePanel
 
-from explorer.panels.denoise import DenoisePanel  # noqa: E402
-from explorer.panels.interpolation import InterpolationPanel  # noqa: E402
-from explorer.panels.latent import LatentPanel  # noqa: E402
-from explorer.panels.samples import SamplePanel  # noqa: E402
-
-PANELS += [
+PANELS: list[tuple[str, str, type]] = [
     ("latent", "Latent map", LatentPanel),
     ("interpolation", "Interpolation", InterpolationPanel),
     ("denoise", "Denoise", DenoisePanel),
     ("samples", "Samples", SamplePanel),
-]
-
-from explorer.panels.anomalies import AnomalyPanel  # noqa: E402
-from explorer.panels.clusters import ClusterPanel  # noqa: E402
-from explorer.panels.compare import ComparePanel  # noqa: E402
-from explorer.panels.features import FeaturePanel  # noqa: E402
-
-PANELS += [
-    ("compare", "Compare with PCA", ComparePanel),
+    # the analysis panels
+    ("compare", "Compare with PCA", PcaPanel),
     ("anomalies", "Anomalies", AnomalyPanel),
     ("clusters", "Clusters", ClusterPanel),
     ("features", "Features", FeaturePanel),

@@ -14,15 +14,15 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from explorer.panels.background import AnalysisPanel
-from explorer.panels.image_io import ImageFileError, open_image
-from explorer.panels.plotting import image_label, pixmap, side_by_side
+from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
+from explorer.widgets.image_io import ImageFileError, open_image
+from explorer.widgets.layouts import button, row
+from explorer.widgets.plotting import image_label, pixmap, side_by_side
 from trainer import analysis
 from trainer.analysis import probes
 
@@ -50,6 +50,7 @@ class AnomalyPanel(AnalysisPanel):
         self._errors: np.ndarray | None = None
         self._score: float | None = None
         self._build()
+        self.follow_session()
 
     # ----- methods the buttons use (and tests) ----------------------------------------------
     def errors(self) -> np.ndarray | None:
@@ -125,17 +126,12 @@ class AnomalyPanel(AnalysisPanel):
 
         self.count = QLabel()
         self.count.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for text, slot, tip in (
-            ("Threshold at 99th percentile", self._reset_threshold, "Put the line back"),
-            ("Score an image…", self._ask_image, "How anomalous is an image file of yours?"),
-            ("Export scores…", self._ask_csv, "Save every test example's error as CSV"),
-        ):
-            button = QPushButton(text)
-            button.setToolTip(tip)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        buttons = row(
+            button("Threshold at 99th percentile", self._reset_threshold, "Put the line back"),
+            button("Score an image…", self._ask_image, "How anomalous is an image file of yours?"),
+            button("Export scores…", self._ask_csv, "Save every test example's error as CSV"),
+            None,
+        )
 
         self.scored = QLabel()
         self.scored_note = QLabel()
@@ -166,14 +162,14 @@ class AnomalyPanel(AnalysisPanel):
 
     # ----- computing and drawing -----------------------------------------------------------
     def start(self, model, dataset) -> None:
-        self.job.run(
+        self.run_job(
             "Scoring the test split…",
             lambda report: compute(model, dataset, report),
             self._show,
             lambda error: self.note.setText(f"Scoring failed: {error}"),
         )
 
-    def model_changed(self) -> None:
+    def reset(self) -> None:
         self._errors = self._score = None
         self.score_line.setVisible(False)
         self.scored.clear()

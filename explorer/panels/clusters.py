@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.background import AnalysisPanel
-from explorer.panels.images import tile
-from explorer.panels.plotting import colour, image_label
+from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
+from explorer.widgets.images import tile
+from explorer.widgets.plotting import colour, image_label
 from trainer.analysis import probes
 
 EXAMPLES = 8  # examples shown per cluster, those nearest its centre
@@ -58,22 +58,20 @@ class ClusterPanel(AnalysisPanel):
     def __init__(self, session, parent=None):
         super().__init__(session, parent, cancellable=False)
         self.setObjectName("clusterPanel")
-        self._result: dict | None = None
         self._sent = False  # whether the latent map is showing our cluster ids
         self._k_follows_classes = True  # until the person picks k
         self._build()
-        if session.model is not None:
-            self.model_changed()
+        self.follow_session()
 
     def clusters(self) -> np.ndarray | None:
         """Cluster id of each test example, or None before the first run."""
-        return None if self._result is None else self._result["ids"]
+        return None if self.result() is None else self.result()["ids"]
 
     def scores(self) -> dict | None:
         """{"ari": ..., "purity": ...} of the last run, or None."""
-        if self._result is None:
+        if self.result() is None:
             return None
-        return {"ari": self._result["ari"], "purity": self._result["purity"]}
+        return {"ari": self.result()["ari"], "purity": self.result()["purity"]}
 
     def set_k(self, k: int) -> None:
         self.k_spin.setValue(int(k))
@@ -123,15 +121,14 @@ class ClusterPanel(AnalysisPanel):
 
     def start(self, model, dataset) -> None:
         k = self.k_spin.value()
-        self.job.run(
+        self.run_job(
             f"Clustering the codes into {k}…",
             lambda report: compute(model, dataset, k, report),
             self._show,
             lambda error: self.summary.setText(f"Clustering failed: {error}"),
         )
 
-    def model_changed(self) -> None:
-        self._result = None
+    def reset(self) -> None:
         if self._sent:  # the old ids may not even fit the new test split
             self._sent = False
             self.session.clustersChanged.emit(None)
@@ -143,16 +140,15 @@ class ClusterPanel(AnalysisPanel):
 
     def _k_changed(self) -> None:
         self._k_follows_classes = False
-        self._schedule()
+        self.mark_stale()
 
     def _send(self) -> None:
-        on = self.colour_check.isChecked() and self._result is not None
+        on = self.colour_check.isChecked() and self.result() is not None
         if on or self._sent:
             self._sent = on
-            self.session.clustersChanged.emit(self._result["ids"] if on else None)
+            self.session.clustersChanged.emit(self.result()["ids"] if on else None)
 
     def _show(self, out: dict) -> None:
-        self._result = out
         dataset = self.session.dataset
         n = len(out["ids"])
         self.summary.setText(

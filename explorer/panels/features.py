@@ -10,7 +10,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from explorer.panels.background import AnalysisPanel, Background
+from explorer.panels.base import AnalysisPanel
+from explorer.widgets.job_status import JobStatus
 from trainer.analysis import probes
 from trainer.analysis.pretraining import pretraining_experiment
 
@@ -76,8 +77,9 @@ class FeaturePanel(AnalysisPanel):
         self._probes: dict | None = None
         self._pretraining: dict | None = None
         self._baselines = None  # ((dataset, code size), (PCA, pixels)) of the last probes
-        self.pre_job = Background(self)
+        self.pre_job = JobStatus(self)
         self._build()
+        self.follow_session()
 
     # ----- methods the buttons use (and tests) ---------------------------------------------
     def probe_results(self) -> dict | None:
@@ -164,14 +166,14 @@ class FeaturePanel(AnalysisPanel):
         old = self._probes["baselines"] if self._probes is not None else self._baselines
         same = old is not None and old[0][0] is dataset and old[0][1] == model.code_size
         baselines = old[1] if same else None
-        self.job.run(
+        self.run_job(
             "Fitting probes…",
             lambda report: compute_probes(model, dataset, baselines, report),
             self._show_probes,
             lambda error: self.probe_summary.setText(f"The probes failed: {error}"),
         )
 
-    def model_changed(self) -> None:
+    def reset(self) -> None:
         if self._probes is not None:
             self._baselines = self._probes["baselines"]
         self._probes = self._pretraining = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -15,11 +15,12 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
 )
 
-from explorer.panels.images import ImageView, save_gif, save_png, tile
+from explorer.panels.base import Panel
 from explorer.session import to_images
+from explorer.widgets.image_view import ImageView
+from explorer.widgets.images import save_gif, save_png, tile
 from models.sampling import lerp, path, slerp
 
 
@@ -29,24 +30,22 @@ def _caption(text: str) -> QLabel:
     return label
 
 
-class InterpolationPanel(QWidget):
-    """Two endpoints from the test split, a slider between their codes, a strip of frames."""
+class InterpolationPanel(Panel):
+    """Two endpoints from the test split, a slider between their codes, a strip of frames.
+
+    The endpoints and the frame follow new weights at once (while shown); the strip, a batch
+    of decodes, is the panel's stale part: redrawn coalesced, or when next shown.
+    """
 
     def __init__(self, session, parent=None):
-        super().__init__(parent)
+        super().__init__(session, parent)
         self.setObjectName("interpolationPanel")
-        self.session = session
         self._za = self._zb = self._frame = None
         self._next_is_b = False
-        self._strip_stale = self._weights_stale = False
-        self._timer = QTimer(self, singleShot=True, interval=250)
-        self._timer.timeout.connect(self._draw_strip)
+        self._weights_stale = False
         self._build()
-        session.modelChanged.connect(self.rebuild)
-        session.weightsChanged.connect(self._weights_changed)
         session.examplePicked.connect(self._picked)
-        if session.model is not None:
-            self.rebuild()
+        self.follow_session()
 
     # ----- the test contract -----------------------------------------------------------
     def set_endpoints(self, index_a: int, index_b: int) -> None:
@@ -145,10 +144,10 @@ class InterpolationPanel(QWidget):
         self.save_png_button.clicked.connect(lambda: self._export("png"))
         self.save_gif_button.clicked.connect(lambda: self._export("gif"))
 
-    def rebuild(self) -> None:
+    def model_changed(self) -> None:
         """A new model or dataset: new index ranges, defaults to two different classes."""
         data = self.session.dataset
-        if self.session.model is None or data is None:
+        if not self.ready():
             return
         n = len(data.test_x)
         a, b = self.spin_a.value(), self.spin_b.value()
@@ -191,24 +190,20 @@ class InterpolationPanel(QWidget):
         self.t_label.setText(f"t = {t:.2f}")
 
     def _draw_strip(self, *_) -> None:
-        """The strip is a batch of decodes: done now, or when the panel is next shown."""
-        self._strip_stale = not self.isVisible()
-        if not self._strip_stale:
-            self.strip.set_image(tile(self.frames(), pad=1))
+        """The strip is a batch of decodes: drawn now if shown, else when next shown."""
+        self.mark_stale(now=True)
 
-    def showEvent(self, ev) -> None:
-        super().showEvent(ev)
+    def refresh(self) -> None:
         self._catch_up()
-        if self._strip_stale:
-            self._draw_strip()
+        self.strip.set_image(tile(self.frames(), pad=1))
 
-    def _weights_changed(self) -> None:
-        """New weights from training: redo the endpoints and frame if shown, else when needed."""
+    def weights_changed(self) -> None:
+        """New weights from training: redo the endpoints and frame if shown, else when needed;
+        the strip at most every COALESCE_MS."""
         self._weights_stale = True
         if self.isVisible():
             self._catch_up()
-            if not self._timer.isActive():
-                self._timer.start()  # coalesces snapshots: the strip at most every 250 ms
+            self.mark_stale()
 
     def _catch_up(self) -> None:
         if self._weights_stale:

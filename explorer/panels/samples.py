@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -13,50 +12,42 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
 )
 
-from explorer.panels.images import ImageView, cell_at, save_png, tile
+from explorer.panels.base import Panel
+from explorer.widgets.image_view import ImageView
+from explorer.widgets.images import cell_at, save_png, tile
 from models.sampling import prior_sample
 
 FIT_EXAMPLES = 2000  # training examples encoded to fit the Gaussian of a model without a prior
 
 
-class SamplePanel(QWidget):
+class SamplePanel(Panel):
     """A grid of decoded random codes; click one to show its code on the latent map."""
 
     def __init__(self, session, parent=None):
-        super().__init__(parent)
+        super().__init__(session, parent)
         self.setObjectName("samplePanel")
-        self.session = session
         self._seed = 0
         self._codes = self._images = self._fit = None
-        self._stale = True
-        self._timer = QTimer(self, singleShot=True, interval=250)
-        self._timer.timeout.connect(self._redraw)
         self._build()
-        session.modelChanged.connect(self._model_changed)
-        session.weightsChanged.connect(self._weights_changed)
-        if session.model is not None:
-            self._model_changed()
+        self.follow_session()
 
     # ----- the test contract -----------------------------------------------------------
     def samples(self) -> np.ndarray:
         """The gallery's images [N, H, W(, C)], float in [0, 1]."""
-        if self._stale:
-            self._redraw()
+        self.up_to_date()
         return self._images.copy()
 
     def codes(self) -> np.ndarray:
         """The gallery's codes [N, code_size]."""
-        if self._stale:
-            self._redraw()
+        self.up_to_date()
         return self._codes.copy()
 
     def reseed(self, seed: int | None = None) -> None:
         """Draw a new gallery from `seed` (a fresh random seed when None)."""
         self._seed = int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
-        self._redraw()
+        self.refresh_now()
 
     def save(self, file):
         """Save the gallery as one PNG (enlarged so a sample is at least 48 px)."""
@@ -92,17 +83,16 @@ class SamplePanel(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.message)
         self.grid_spin.valueChanged.connect(lambda n: self.grid_spin.setSuffix(f" × {n}"))
-        self.grid_spin.valueChanged.connect(self._redraw)
-        self.temperature.valueChanged.connect(self._redraw)
+        self.grid_spin.valueChanged.connect(lambda _: self.refresh_now())
+        self.temperature.valueChanged.connect(lambda _: self.refresh_now())
         self.reseed_button.clicked.connect(lambda: self.reseed())
         self.save_button.clicked.connect(self._save_dialog)
         self.view.pixelClicked.connect(self._clicked)
 
     # ----- drawing ---------------------------------------------------------------------
     def _prior(self) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """(mean, cov) to sample from: None, None for a VAE's N(0, I)."""
-        config = self.session.model.config
-        if config.objective == "vae":
+        """(mean, cov) to sample from: None, None for the prior N(0, I) of a model with one."""
+        if self.session.model.has_prior:
             return None, None
         if self._fit is None:
             codes = self.session.encode(self.session.dataset.train_x[:FIT_EXAMPLES])
@@ -112,11 +102,11 @@ class SamplePanel(QWidget):
 
     def _describe(self) -> None:
         config = self.session.model.config
-        if config.objective == "vae":
+        if self.session.model.has_prior:
             text = (
-                "Codes drawn from the VAE's prior N(0, I), scaled by the temperature: "
-                "the KL term pulls the codes towards this prior, so most samples decode "
-                "to plausible images."
+                f"Codes drawn from the {config.objective} model's prior N(0, I), scaled by the "
+                "temperature: the KL term pulls the codes towards this prior, so most samples "
+                "decode to plausible images."
             )
         else:
             text = (
@@ -127,43 +117,25 @@ class SamplePanel(QWidget):
             )
         self.prior_label.setText(text)
 
-    def _redraw(self, *_) -> None:
-        if self.session.model is None:
-            return
+    def refresh(self) -> None:
+        """Draw the gallery: decodes of n x n codes from the prior, seeded."""
         n, size = self.grid_spin.value(), self.session.model.code_size
         mean, cov = self._prior()
         generator = torch.Generator().manual_seed(self._seed)
         t = self.temperature.value()
         self._codes = prior_sample(n * n, size, t, generator, mean=mean, cov=cov).numpy()
         self._images = self.session.decode(self._codes)
-        self._stale = False
         self.view.set_image(tile(self._images, cols=n, pad=1))
         self.seed_label.setText(f"seed {self._seed}")
 
-    def _model_changed(self) -> None:
-        if self.session.model is None:
-            return
+    def model_changed(self) -> None:
         self._fit = None
         self._describe()
-        self._mark_stale(now=True)
+        self.mark_stale(now=True)
 
-    def _weights_changed(self) -> None:
+    def weights_changed(self) -> None:
         self._fit = None
-        self._mark_stale(now=False)
-
-    def _mark_stale(self, now: bool) -> None:
-        """Redraw if shown (now, or coalesced within 250 ms); otherwise when next shown."""
-        self._stale = True
-        if self.isVisible():
-            if now:
-                self._redraw()
-            elif not self._timer.isActive():
-                self._timer.start()
-
-    def showEvent(self, ev) -> None:
-        super().showEvent(ev)
-        if self._stale:
-            self._redraw()
+        self.mark_stale()
 
     def _clicked(self, row: float, col: float) -> None:
         n = self.grid_spin.value()

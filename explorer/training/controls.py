@@ -82,8 +82,8 @@ class TrainingPanel(QWidget):
         self.train_button.clicked.connect(self.trainClicked)
         self.pause_button.clicked.connect(self.pauseClicked)
         self.stop_button.clicked.connect(self.stopClicked)
-        self.state = IDLE
-        self._text = "Starting..."
+        self._text = "Starting..."  # the newest progress line (the run's state is the run's)
+        self._paused = False
         self.set_state(IDLE)
 
     def follow(self, run) -> None:
@@ -94,12 +94,11 @@ class TrainingPanel(QWidget):
 
     def set_state(self, state: str, message: str = "") -> None:
         """Enable the buttons that make sense in `state`; idle shows `message` in the bar."""
-        self.state = state
         busy = state != IDLE
         self.train_button.setEnabled(not busy)
         self.pause_button.setEnabled(state in (TRAINING, PAUSED))
         self.stop_button.setEnabled(busy)
-        paused = state == PAUSED
+        paused = self._paused = state == PAUSED
         self.pause_button.setText("Resume" if paused else "Pause")
         icon = QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
         self.pause_button.setIcon(self.style().standardIcon(icon))
@@ -125,5 +124,5 @@ class TrainingPanel(QWidget):
         self._show_text()
 
     def _show_text(self) -> None:
-        prefix = "Paused \u00b7 " if self.state == PAUSED else ""
+        prefix = "Paused \u00b7 " if self._paused else ""
         self.progress.setFormat(prefix + self._text)

@@ -157,7 +157,7 @@ class LossPlot(pg.PlotWidget):
         self.getPlotItem().setLogMode(y=on)
         self.getPlotItem().enableAutoRange()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event) -> None:
         start = time.perf_counter()
         super().paintEvent(event)
         self._paint_s += time.perf_counter() - start
@@ -255,9 +255,12 @@ class LossPanel(QWidget):
         self.plot.set_history(history)
         self.refresh_legend()
 
-    def follow(self, run) -> None:
-        """Draw the rows `run` (a TrainingRun) reports; the legend follows its progress."""
-        run.rows.connect(self.append_rows)
+    def follow(self, run, session) -> None:
+        """Show `session`'s loss history as it is replaced and extended; the legend follows
+        the progress of `run` (a TrainingRun)."""
+        session.modelChanged.connect(lambda: self.set_history(session.history))
+        session.historyChanged.connect(lambda: self.set_history(session.history))
+        session.historyExtended.connect(self.append_rows)
         run.progress.connect(lambda _progress: self.refresh_legend())
 
     def append_rows(self, rows: dict) -> None:

@@ -5,25 +5,22 @@ gets the same data and a CPU display copy in the background) -> training <-> pau
 The form, the buttons, the progress bar and the loss plot follow the signals; the session's
 model is the display copy, and every new weights version the child publishes goes into it.
 
-Nothing here waits: the child is started from a short-lived thread (the fork server may
-still be importing torch), its pipe is read when a QSocketNotifier says there is something
-(a 20 ms timer where pipes can't be watched), the weights are read without waiting for a
-lock, and Stop escalates by timers (stop, then terminate after GRACE_MS, then kill). Only
-`shutdown()` (closing the window, opening a file) waits, for at most a few seconds.
+Nothing here waits: the child is started and its pipe watched through `child_link`, the
+weights are read without waiting for a lock, and Stop escalates by timers (stop, then
+terminate a second later, then kill). Only `shutdown()` (closing the window, opening a
+file) waits, for at most a few seconds.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
-import threading
-from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.jobs import Job
 from explorer.session import model_from
+from explorer.training.child_link import Ender, Launcher, Watcher
+from explorer.training.outcome import RunResult, end_text
 from models import ModelConfig
 from trainer import runner
 from trainer.config import TrainConfig
@@ -32,21 +29,6 @@ from trainer.shared_weights import digest
 
 IDLE, LOADING, TRAINING, PAUSED = "idle", "loading", "training", "paused"
 TEXT_MS = 100  # the newest Progress goes out at most this often
-GRACE_MS = 1000  # after Stop: terminate a child still running after this, kill after as long again
-POLL_MS = 20  # where a pipe can't be watched (Windows), it is read this often
-
-
-@dataclass
-class RunResult:
-    """How a run that trained ended (`finished`): the weights are in the session already."""
-
-    model_config: ModelConfig
-    train_config: TrainConfig
-    steps: int
-    stopped: bool = False
-    error: str | None = None  # divergence, bad data, out of memory ... one sentence
-    history: dict | None = None
-    seconds: float = 0.0  # from the first step to the end, timed in the training process
 
 
 class TrainingRun(QObject):
@@ -54,44 +36,40 @@ class TrainingRun(QObject):
 
     stateChanged = Signal(str, str)  # (state, a line for the progress bar when idle)
     progress = Signal(object)  # the newest trainer.loop.Progress (no weights), <= 1 / TEXT_MS
-    rows = Signal(object)  # history rows the trainer appended: {"train": {col: [...]}, "val": ...}
     weightsArrived = Signal(int)  # a weights version went into the session's model
     finished = Signal(object)  # RunResult: the run trained and ended (done, stopped, or an error)
     failed = Signal(str)  # one sentence: the run could not start, or its process died
     message = Signal(str)  # a status-bar line
     replacing = Signal()  # the session's model is about to be replaced by the run's
 
-    _launched = Signal()  # the starting thread left a runner.Run (or an exception) in _pending
-
     def __init__(self, session, parent: QObject | None = None, load: str = runner.DEFAULT_LOAD):
         super().__init__(parent)
         self.session, self.load = session, load
-        self.state = IDLE
+        self._state = IDLE
         self.step = 0
         self.child: runner.Run | None = None  # the training process, while there is one
         self.history: dict | None = None  # the trainer's history as it arrives
         self._configs: tuple[ModelConfig, TrainConfig] | None = None
-        self._starter: threading.Thread | None = None
-        self._pending = None  # what the starting thread produced, until the GUI takes it
-        self._token = 0  # which launch is current
-        self._lock = threading.Lock()
-        self._terminated = False
         self._model = None  # the session model this run feeds (None until it is set)
         self._wanted = "train"  # what the person asked for last: train, pause or stop
         self._latest = None  # the newest Progress not yet sent out
         self._newest = None  # the newest Progress of this run
         self._applied = 0  # the weights version the session's model holds
-        self._notifiers: list[QSocketNotifier] = []
         self._prepare = Job(self)
         self._text = QTimer(self, interval=TEXT_MS)
         self._text.timeout.connect(self._send_latest)
-        self._poll = QTimer(self, interval=POLL_MS)
-        self._poll.timeout.connect(self._check)
-        self._grace = QTimer(self, singleShot=True, interval=GRACE_MS)
-        self._grace.timeout.connect(self._escalate)
-        self._launched.connect(self._on_launched)
+        self._launcher = Launcher(self)
+        self._launcher.launched.connect(self._on_launched)
+        self._watcher = Watcher(self)
+        self._watcher.news.connect(self._check)
+        self._ender = Ender(self)
 
     # -- what the window calls ---------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """idle, loading, training or paused."""
+        return self._state
+
     def is_training(self) -> bool:
         return self.state != IDLE
 
@@ -112,28 +90,23 @@ class TrainingRun(QObject):
         self._set_state(LOADING)
         self.message.emit(f"Loading {tc.dataset}...")
         self._text.start()
-        with self._lock:
-            self._token += 1
-            token = self._token
-        self._starter = threading.Thread(
-            target=self._launch, args=(token, mc, tc), name="le-launch"
-        )
-        self._starter.start()
+        self._launcher.launch(mc, tc, self.load)
         return True
 
     def pause(self) -> None:
-        if self.state == TRAINING:
-            self._wanted = "pause"
-            if self.child is not None:
-                self.child.pause()
-            self._set_state(PAUSED)
+        self._hold(True)
 
     def resume(self) -> None:
-        if self.state == PAUSED:
-            self._wanted = "train"
-            if self.child is not None:
-                self.child.resume()
-            self._set_state(TRAINING)
+        self._hold(False)
+
+    def _hold(self, pause: bool) -> None:
+        """Pause a training run, or resume a paused one, between two of its steps."""
+        if self.state != (TRAINING if pause else PAUSED):
+            return
+        self._wanted = "pause" if pause else "train"
+        if self.child is not None:
+            (self.child.pause if pause else self.child.resume)()
+        self._set_state(PAUSED if pause else TRAINING)
 
     def toggle_pause(self) -> None:
         self.resume() if self.state == PAUSED else self.pause()
@@ -145,7 +118,7 @@ class TrainingRun(QObject):
         self._wanted = "stop"
         if self.child is not None:
             self.child.stop()
-            self._grace.start()
+            self._ender.start(self.child)
         self.message.emit("Stopping after the current step...")
 
     def shutdown(self, grace_s: float = 0.5) -> None:
@@ -154,9 +127,8 @@ class TrainingRun(QObject):
         if not self.is_training():
             return
         self._wanted = "stop"
-        if self._starter is not None:
-            self._starter.join(10.0)  # the launch itself takes milliseconds once warm
-        launched = self._take_launched()
+        self._launcher.wait(10.0)  # the launch itself takes milliseconds once warm
+        launched = self._launcher.take()
         if isinstance(launched, runner.Run):
             self.child = launched
         if self.child is not None:
@@ -165,32 +137,8 @@ class TrainingRun(QObject):
         self._finish_quietly()
 
     # -- starting ---------------------------------------------------------------------------
-    def _launch(self, token: int, mc: ModelConfig, tc: TrainConfig) -> None:
-        """The starting thread: the fork server may take seconds the first time."""
-        try:
-            result = runner.start(mc, tc, load=self.load, hold=True)
-        except Exception as error:  # no process could be started: say so on the GUI thread
-            result = error
-        with self._lock:
-            current = token == self._token
-            if current:
-                self._pending = result
-        if not current:  # shutdown() gave up waiting for this launch long ago
-            if isinstance(result, runner.Run):
-                result.close(0.1)
-            return
-        with contextlib.suppress(RuntimeError):  # the window and this object are gone
-            self._launched.emit()
-
-    def _take_launched(self):
-        with self._lock:
-            result, self._pending = self._pending, None
-            self._token += 1  # a launch still under way is not ours any more
-        self._starter = None
-        return result
-
     def _on_launched(self) -> None:
-        result = self._take_launched()
+        result = self._launcher.take()
         if result is None:
             return  # shutdown() took it already
         if not isinstance(result, runner.Run):
@@ -200,13 +148,7 @@ class TrainingRun(QObject):
         self.child = result
         if self._wanted == "stop":
             self.stop()
-        if os.name == "posix":
-            for fd in (result.fileno(), result.sentinel):
-                notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
-                notifier.activated.connect(self._check)
-                self._notifiers.append(notifier)
-        else:
-            self._poll.start()
+        self._watcher.watch(result)
         self._check()
 
     # -- following the child ----------------------------------------------------------------
@@ -223,8 +165,8 @@ class TrainingRun(QObject):
         self._apply_weights()
         if run.exited():
             self._ended()
-        elif run.eof and self._notifiers:  # the pipe is closed: only the sentinel is news now
-            self._notifiers[0].setEnabled(False)
+        elif run.eof:
+            self._watcher.pipe_closed()
 
     def _ready(self, ready: runner.Ready) -> None:
         """The child has its data and model: get the same data and a display copy, off the GUI
@@ -269,7 +211,7 @@ class TrainingRun(QObject):
         self.step = update.progress.step
         self._latest = self._newest = update.progress
         if self._ours() and update.rows:
-            self.rows.emit(update.rows)
+            self.session.extend_history(update.rows)
 
     def _apply_weights(self) -> None:
         """Put the newest weights the child published into the session's model (also those
@@ -282,18 +224,6 @@ class TrainingRun(QObject):
             self._applied = child.version
             self.session.apply_weights(child.state)
             self.weightsArrived.emit(child.version)
-
-    def _escalate(self) -> None:
-        """Stop was asked GRACE_MS ago and the child is still there: terminate, then kill."""
-        run = self.child
-        if run is None or run.exited():
-            return
-        if self._terminated:
-            run.kill()
-        else:
-            run.terminate()
-            self._terminated = True
-            self._grace.start()
 
     def _ended(self) -> None:
         """The child is gone (reaped): take its last words and weights, free everything."""
@@ -310,19 +240,7 @@ class TrainingRun(QObject):
         self._stop_following()
         mc, tc = self._configs
         if isinstance(outcome, runner.Done) and outcome.began:
-            text = (
-                "Stopped by a problem: kept the last good weights"
-                if outcome.error
-                else f"Stopped at step {self.step} (model kept)"
-                if outcome.stopped
-                else f"Finished: {tc.epochs} epochs, {self.step} steps"
-            )
-            last = self._newest
-            if not (outcome.error or outcome.stopped) and last and last.epoch < last.epochs:
-                text = (
-                    f"Stopped early at epoch {last.epoch} of {last.epochs} (no better validation "
-                    f"loss for {tc.patience} epochs); kept epoch {last.best_epoch}"
-                )
+            text = end_text(outcome, self.step, tc, self._newest)
             self._end_idle(text)
             self.message.emit(text + ".")
             history = self.history if ours else None
@@ -344,13 +262,8 @@ class TrainingRun(QObject):
             self.failed.emit(death)
 
     def _stop_following(self) -> None:
-        for notifier in self._notifiers:
-            notifier.setEnabled(False)
-            notifier.deleteLater()
-        self._notifiers = []
-        self._poll.stop()
-        self._grace.stop()
-        self._terminated = False
+        self._watcher.stop()
+        self._ender.cancel()
         self._prepare.invalidate()
         if self.child is not None:
             self.child.cleanup()
@@ -371,5 +284,5 @@ class TrainingRun(QObject):
             self.progress.emit(p)
 
     def _set_state(self, state: str, text: str = "") -> None:
-        self.state = state
+        self._state = state
         self.stateChanged.emit(state, text)

@@ -8,28 +8,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.panels.anomalies import AnomalyPanel
-from explorer.panels.clusters import ClusterPanel
-from explorer.panels.compare import ComparePanel
-from explorer.panels.features import FeaturePanel
 from trainer import analysis, checkpoint
 
 WAIT = 120_000  # ms; generous, the machine is shared
-
-
-def shown(qtbot, panel):
-    qtbot.addWidget(panel)
-    panel.resize(900, 700)
-    panel.show()
-    return panel
 
 
 def settle(qtbot, panel, ready):
     qtbot.waitUntil(lambda: not panel.busy() and bool(ready()), timeout=WAIT)
 
 
-def test_compare_panel_follows_the_model(qtbot, session, digits, trained, tmp_path):
-    panel = shown(qtbot, ComparePanel(session))
+def test_compare_panel_follows_the_model(qtbot, session, digits, tiny_model, tmp_path, make_panel):
+    panel = make_panel("compare", session=session, size=(900, 700))
     settle(qtbot, panel, lambda: panel.results() is not None)
     first = panel.results()
     assert first["code_size"] == 2
@@ -37,23 +26,23 @@ def test_compare_panel_follows_the_model(qtbot, session, digits, trained, tmp_pa
     assert first["pca_error"] == pytest.approx(analysis.pca_test_mse(digits, 2))
     assert first["angles"] is None and "train a linear model" in panel.angles.text()
 
-    session.set_model(trained("conv", "ae", 8), digits)
+    session.set_model(tiny_model("conv", "ae", 8), digits)
     settle(qtbot, panel, lambda: panel.results() is not None)
     assert panel.results()["code_size"] == 8
     assert [len(r) for r in panel.results()["rows"]] == [10, 10, 10]
 
-    linear = trained("linear", "ae", 3, steps=200)
+    linear = tiny_model("linear", "ae", 3, steps=200)
     session.set_model(linear, digits)
     settle(qtbot, panel, lambda: panel.results() is not None)
     assert panel.results()["angles"].shape == (3,)
     assert "Principal angles between" in panel.angles.text()
 
-    path = checkpoint.save(tmp_path / "conv8.safetensors", trained("conv", "ae", 8))
+    path = checkpoint.save(tmp_path / "conv8.safetensors", tiny_model("conv", "ae", 8))
     panel.add_checkpoint(path)
     settle(qtbot, panel, lambda: panel.results() is not None and panel.results()["added"])
     added = panel.results()["added"][0]
     assert added["code_size"] == 8 and added["error"] == pytest.approx(
-        analysis.test_mse(trained("conv", "ae", 8), digits), rel=1e-5
+        analysis.test_mse(tiny_model("conv", "ae", 8), digits), rel=1e-5
     )
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint")
@@ -61,18 +50,20 @@ def test_compare_panel_follows_the_model(qtbot, session, digits, trained, tmp_pa
         panel.add_checkpoint(bad)
 
 
-def test_compare_panel_drops_a_stale_result(qtbot, session, digits, trained):
-    panel = shown(qtbot, ComparePanel(session))
-    panel.refresh()  # running for the code-size-2 model...
-    session.set_model(trained("conv", "ae", 8), digits)  # ...when the model changes
+def test_compare_panel_drops_a_stale_result(qtbot, session, digits, tiny_model, make_panel):
+    panel = make_panel("compare", session=session, size=(900, 700))
+    panel.refresh_now()  # running for the code-size-2 model...
+    session.set_model(tiny_model("conv", "ae", 8), digits)  # ...when the model changes
     settle(qtbot, panel, lambda: panel.results() is not None)
     assert panel.results()["code_size"] == 8
 
 
-def test_anomaly_panel_threshold_scores_and_export(qtbot, session, digits, trained, tmp_path):
-    panel = shown(qtbot, AnomalyPanel(session))
+def test_anomaly_panel_threshold_scores_and_export(
+    qtbot, session, digits, tiny_model, tmp_path, make_panel
+):
+    panel = make_panel("anomalies", session=session, size=(900, 700))
     settle(qtbot, panel, lambda: panel.errors() is not None)
-    session.set_model(trained("conv", "ae", 8, steps=300), digits)
+    session.set_model(tiny_model("conv", "ae", 8, steps=300), digits)
     settle(qtbot, panel, lambda: panel.errors() is not None)
     errors = panel.errors()
     assert errors == pytest.approx(analysis.reconstruction_errors(session.model, digits.test_x))
@@ -97,13 +88,13 @@ def test_anomaly_panel_threshold_scores_and_export(qtbot, session, digits, train
     assert float(rows[5]["error"]) == pytest.approx(errors[5], rel=1e-6)
     assert sum(int(r["above_threshold"]) for r in rows) == panel.count_above()
 
-    session.set_model(trained("mlp", "ae", 3), digits)  # another code size
+    session.set_model(tiny_model("mlp", "ae", 3), digits)  # another code size
     assert not panel.score_line.isVisible()
     settle(qtbot, panel, lambda: panel.errors() is not None and panel.errors() is not errors)
 
 
-def test_cluster_panel_colours_the_map_and_scores(qtbot, session, digits, trained):
-    panel = shown(qtbot, ClusterPanel(session))
+def test_cluster_panel_colours_the_map_and_scores(qtbot, session, digits, tiny_model, make_panel):
+    panel = make_panel("clusters", session=session, size=(900, 700))
     assert panel.k_spin.value() == len(digits.classes)
     with qtbot.waitSignal(session.clustersChanged, timeout=WAIT) as sent:
         pass
@@ -123,16 +114,16 @@ def test_cluster_panel_colours_the_map_and_scores(qtbot, session, digits, traine
 
     panel.colour_check.setChecked(True)
     with qtbot.waitSignals([session.clustersChanged, session.clustersChanged], timeout=WAIT):
-        session.set_model(trained("conv", "ae", 8), digits)  # None at once, then new ids
+        session.set_model(tiny_model("conv", "ae", 8), digits)  # None at once, then new ids
     settle(qtbot, panel, lambda: panel.scores() is not None)
     assert panel.scores()["ari"] > 0
 
 
-def test_feature_panel_probes_and_pretraining(qtbot, session, digits, trained):
-    panel = shown(qtbot, FeaturePanel(session))
+def test_feature_panel_probes_and_pretraining(qtbot, session, digits, tiny_model, make_panel):
+    panel = make_panel("features", session=session, size=(900, 700))
     settle(qtbot, panel, lambda: panel.probe_results() is not None)
     assert panel.probe_results()["names"][0] == "codes (2)"
-    session.set_model(trained("conv", "ae", 8), digits)
+    session.set_model(tiny_model("conv", "ae", 8), digits)
     settle(qtbot, panel, lambda: panel.probe_results() is not None)
     result = panel.probe_results()
     assert result["names"] == ["codes (8)", "PCA (8)", "raw pixels (64)"]
@@ -152,7 +143,7 @@ def test_feature_panel_probes_and_pretraining(qtbot, session, digits, trained):
     panel.pre_job.cancel_button.click()
     assert not panel.busy() and not panel.pre_job.isVisible()
 
-    session.set_model(trained("mlp", "ae", 3), digits)
+    session.set_model(tiny_model("mlp", "ae", 3), digits)
     assert panel.pretraining_results() is None
     settle(qtbot, panel, lambda: panel.probe_results() is not None)
     assert panel.probe_results()["names"][0] == "codes (3)"

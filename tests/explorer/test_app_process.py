@@ -21,7 +21,7 @@ from explorer.window import MainWindow
 window = MainWindow(open_later=True)
 window.show()  # the model opens once the event loop runs
 shown = {{"model": window.session.model is not None, "info": window.panel("latent").info.text(),
-          "built": sorted(window._panels)}}
+          "built": window.tabs.built()}}
 def run_until(done):
     loop = QEventLoop()
     poll = QTimer(interval=10)

@@ -13,49 +13,28 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QSlider, QWidget
+from tiny import adam_steps
 
 from explorer.panels import PANELS
 from explorer.panels.denoise import DenoisePanel
-from explorer.session import Session
 from models import ModelConfig, build
 from models.corruption import corrupt
-from trainer.data import Dataset
+from trainer.data import Dataset, load
 
 
 @functools.lru_cache(maxsize=1)
 def _denoiser(steps: int = 400):
-    """A small conv denoising autoencoder trained on digits, each batch freshly corrupted."""
-    from trainer.data import load
-
-    data = load("digits")
+    """A small conv denoising autoencoder trained on digits, each batch freshly corrupted
+    by gaussian noise or a watermark in turn."""
     config = ModelConfig(
-        backbone="conv",
-        objective="denoising",
-        input_shape=tuple(data.shape),
-        code_size=16,
-        hidden=[16, 32],
-        noise="gaussian:0.5",
-    )
-    torch.manual_seed(0)
-    model = build(config)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(0)
-    for step in range(steps):
-        clean = data.train_x[torch.randint(0, len(data.train_x), (64,), generator=g)]
-        spec = ("gaussian:0.5", "watermark:0.8")[step % 2]
-        opt.zero_grad()
-        model(corrupt(clean, spec, generator=g), target=clean).loss.backward()
-        opt.step()
-    return model.eval()
+        backbone="conv", objective="denoising", input_shape=(1, 8, 8), code_size=16,
+        hidden=[16, 32], noise="gaussian:0.5",
+    )  # fmt: skip
 
+    def pair(clean, g, step):
+        return corrupt(clean, ("gaussian:0.5", "watermark:0.8")[step % 2], generator=g), clean
 
-def _panel(qtbot, session) -> DenoisePanel:
-    panel = DenoisePanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(1100, 650)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+    return adam_steps(config, load("digits"), steps, pair, batch=64)
 
 
 def _one_sentence(html: str) -> str:
@@ -78,16 +57,18 @@ def _footprint(shape, points, radius) -> np.ndarray:
     return hit.reshape(shape)
 
 
-def test_panel_is_registered_with_the_contract_names(qtbot, session):
+def test_panel_is_registered_with_the_contract_names(qtbot, session, make_panel):
     assert ("denoise", "Denoise", DenoisePanel) in PANELS
-    panel = _panel(qtbot, session)
+    panel = make_panel("denoise", session=session, size=(1100, 650))
     assert panel.objectName() == "denoisePanel"
     assert panel.findChild(QWidget, "denoiseCanvas") is panel.canvas
     assert isinstance(panel.findChild(QSlider, "noiseSlider"), QSlider)
 
 
-def test_stroke_changes_exactly_the_pixels_under_it_and_undo_restores(qtbot, session, digits):
-    panel = _panel(qtbot, session)
+def test_stroke_changes_exactly_the_pixels_under_it_and_undo_restores(
+    qtbot, session, digits, make_panel
+):
+    panel = make_panel("denoise", session=session, size=(1100, 650))
     panel.set_noise("gaussian", 0.0)
     panel.show_test_image(5)
     panel.size_slider.setValue(3)
@@ -119,8 +100,10 @@ def test_stroke_changes_exactly_the_pixels_under_it_and_undo_restores(qtbot, ses
     np.testing.assert_array_equal(panel.corrupted(), before)
 
 
-def test_a_one_pixel_brush_paints_the_pixel_under_the_cursor_and_undo_button(qtbot, session):
-    panel = _panel(qtbot, session)
+def test_a_one_pixel_brush_paints_the_pixel_under_the_cursor_and_undo_button(
+    qtbot, session, make_panel
+):
+    panel = make_panel("denoise", session=session, size=(1100, 650))
     panel.set_noise("gaussian", 0.0)
     panel.ink_slider.setValue(37)
     rect = panel.canvas.image_rect()
@@ -136,8 +119,10 @@ def test_a_one_pixel_brush_paints_the_pixel_under_the_cursor_and_undo_button(qtb
         np.testing.assert_array_equal(panel.corrupted(), before)
 
 
-def test_eraser_restores_clean_pixels_and_text_stamps_where_clicked(qtbot, session, digits):
-    panel = _panel(qtbot, session)
+def test_eraser_restores_clean_pixels_and_text_stamps_where_clicked(
+    qtbot, session, digits, make_panel
+):
+    panel = make_panel("denoise", session=session, size=(1100, 650))
     panel.show_test_image(3)
     panel.set_noise("salt_pepper", 0.5)
     clean = digits.test_x[3, 0].numpy()
@@ -166,8 +151,8 @@ def test_eraser_restores_clean_pixels_and_text_stamps_where_clicked(qtbot, sessi
     np.testing.assert_array_equal(panel.corrupted(), before)
 
 
-def test_noise_is_seeded_and_follows_the_slider(qtbot, session):
-    panel = _panel(qtbot, session)
+def test_noise_is_seeded_and_follows_the_slider(qtbot, session, make_panel):
+    panel = make_panel("denoise", session=session, size=(1100, 650))
     panel.set_noise("gaussian", 0.4)
     first = panel.corrupted().copy()
     panel.set_noise("gaussian", 0.4)
@@ -184,10 +169,8 @@ def test_noise_is_seeded_and_follows_the_slider(qtbot, session):
         assert np.abs(panel.corrupted() - panel.canvas.clean[..., 0]).max() > 0.2, kind
 
 
-def test_a_denoising_model_raises_psnr(qtbot, digits):
-    session = Session()
-    session.set_model(_denoiser(), digits)
-    panel = _panel(qtbot, session)
+def test_a_denoising_model_raises_psnr(make_panel):
+    panel = make_panel("denoise", _denoiser(), size=(1100, 650))
     assert panel.banner.isHidden()
     figures = {}
     panel.set_noise("gaussian", 0.6)
@@ -211,8 +194,8 @@ def test_a_denoising_model_raises_psnr(qtbot, digits):
         assert repaired_db > noisy_db + 3.0
 
 
-def test_banner_for_other_objectives_requests_a_denoising_twin(qtbot, session, digits):
-    panel = _panel(qtbot, session)  # the session holds a VAE
+def test_banner_for_other_objectives_requests_a_denoising_twin(qtbot, session, digits, make_panel):
+    panel = make_panel("denoise", session=session, size=(1100, 650))  # the session holds a VAE
     assert panel.banner.isVisible()
     assert "only a denoising autoencoder" in panel.banner_text.text()
     panel.bundled_check.setChecked(False)
@@ -231,8 +214,8 @@ def test_banner_for_other_objectives_requests_a_denoising_twin(qtbot, session, d
     assert panel.banner.isHidden()
 
 
-def test_bundled_denoiser_repairs_digits_from_the_start(qtbot, session):
-    panel = _panel(qtbot, session)  # a VAE: the bundled digits denoiser repairs instead
+def test_bundled_denoiser_repairs_digits_from_the_start(qtbot, session, make_panel):
+    panel = make_panel("denoise", session=session, size=(1100, 650))  # the session: a VAE
     assert panel.bundled_check.isVisible() and panel.bundled_check.isChecked()
     assert (
         panel.repairer() is not session.model and panel.repairer().config.objective == "denoising"
@@ -248,8 +231,8 @@ def test_bundled_denoiser_repairs_digits_from_the_start(qtbot, session):
     assert repaired_db > noisy_db + 3.0
 
 
-def test_refreshes_on_a_model_change(qtbot, session, digits):
-    panel = _panel(qtbot, session)
+def test_refreshes_on_a_model_change(qtbot, session, digits, make_panel):
+    panel = make_panel("denoise", session=session, size=(1100, 650))
     panel.use_bundled(False)
     panel.show_test_image(7)
     first = panel.denoised().copy()
@@ -273,8 +256,8 @@ def test_refreshes_on_a_model_change(qtbot, session, digits):
     assert panel.colour_button.isVisible() and not panel.ink_slider.isVisible()
 
 
-def test_saves_repaired_and_damaged_as_png(qtbot, session, tmp_path):
-    panel = _panel(qtbot, session)
+def test_saves_repaired_and_damaged_as_png(qtbot, session, tmp_path, make_panel):
+    panel = make_panel("denoise", session=session, size=(1100, 650))
     panel.set_noise("gaussian", 0.5)
     for which, image in (("repaired", panel.denoised()), ("damaged", panel.corrupted())):
         saved = np.asarray(Image.open(panel.save_png(tmp_path / f"{which}.png", which)))
@@ -298,8 +281,8 @@ def _png_claiming(width: int, height: int) -> bytes:
     )
 
 
-def test_opening_files_converts_or_refuses_in_one_sentence(qtbot, session, tmp_path):
-    panel = _panel(qtbot, session)
+def test_opening_files_converts_or_refuses_in_one_sentence(qtbot, session, tmp_path, make_panel):
+    panel = make_panel("denoise", session=session, size=(1100, 650))
     gradient = np.zeros((48, 64, 3), np.uint8)
     gradient[..., 0] = np.linspace(0, 255, 64, dtype=np.uint8)
     Image.fromarray(gradient).save(tmp_path / "colour.jpg")

@@ -8,25 +8,22 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from explorer.panels.interpolation import InterpolationPanel
-from explorer.session import Session
+
+
+def split_codes(session) -> np.ndarray:
+    """The codes of the session's whole test split (what the map shows)."""
+    return session.encode(session.dataset.test_x)
 
 
 @pytest.fixture
-def session(qtbot, digits, trained):
+def session(make_session, tiny_model):
     """A 3-d plain autoencoder: its reconstructions of different digits differ clearly."""
-    s = Session()
-    s.set_model(trained("mlp", "ae", code_size=3, steps=150), digits)
-    return s
+    return make_session(tiny_model("mlp", "ae", code_size=3, steps=150))
 
 
 @pytest.fixture
-def panel(qtbot, session):
-    p = InterpolationPanel(session)
-    qtbot.addWidget(p)
-    p.resize(800, 600)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
+def panel(make_panel, session) -> InterpolationPanel:
+    return make_panel("interpolation", session=session, size=(800, 600))
 
 
 def _recon(session, i):
@@ -52,7 +49,7 @@ def test_ends_are_the_reconstructions(qtbot, panel, session, mode):
 
 
 def test_spherical_and_linear_differ_in_between(panel, session):
-    codes = session.test_codes()[:50]
+    codes = split_codes(session)[:50]
     unit = codes / np.linalg.norm(codes, axis=1, keepdims=True)
     a, b = np.unravel_index(np.argmin(unit @ unit.T), (50, 50))  # the widest angle
     panel.set_endpoints(int(a), int(b))
@@ -92,12 +89,12 @@ def test_map_clicks_set_a_then_b(panel, session):
         panel.set_endpoints(0, len(session.dataset.test_x))
 
 
-def test_refreshes_on_new_weights_and_a_new_model(panel, session, trained, digits):
+def test_refreshes_on_new_weights_and_a_new_model(panel, session, tiny_model, digits):
     panel.set_endpoints(4, 8)
     panel.slider.setValue(0)
-    session.apply_weights(trained("mlp", "ae", code_size=3, steps=40).state_dict())
+    session.apply_weights(tiny_model("mlp", "ae", code_size=3, steps=40).state_dict())
     np.testing.assert_allclose(panel.decoded(), _recon(session, 4), atol=1e-5)
-    session.set_model(trained("mlp", "vae", code_size=2, steps=60), digits)  # a new code size
+    session.set_model(tiny_model("mlp", "vae", code_size=2, steps=60), digits)  # a new code size
     np.testing.assert_allclose(panel.decoded(), _recon(session, 4), atol=1e-5)
     panel.slider.setValue(100)
     np.testing.assert_allclose(panel.decoded(), _recon(session, 8), atol=1e-5)

@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from explorer.panels.latent import LatentPanel
-from explorer.session import Session
+from explorer.panels.latent import LatentPanel, work
+
+
+def split_codes(session) -> np.ndarray:
+    """The codes of the session's whole test split (what the map shows)."""
+    return session.encode(session.dataset.test_x)
 
 
 @pytest.fixture
-def panel(qtbot, session):
-    p = LatentPanel(session)
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    p.show()
-    qtbot.waitExposed(p)
+def panel(qtbot, make_panel, session) -> LatentPanel:
+    p = make_panel("latent", session=session, size=(900, 600))
     qtbot.waitUntil(lambda: "Encoding" not in p.info.text())  # the map is drawn
     return p
 
@@ -61,15 +61,13 @@ def test_move_point_decodes_exactly_that_code(panel, session):
         panel.move_point([1.0, 2.0, 3.0])
 
 
-def test_projected_map_round_trips_through_a_dot(qtbot, digits, trained):
-    session = Session()
-    session.set_model(trained("mlp", "ae", code_size=4, steps=40), digits)
-    panel = LatentPanel(session)
-    qtbot.addWidget(panel)
+def test_projected_map_round_trips_through_a_dot(qtbot, digits, tiny_model, make_panel):
+    panel = make_panel("latent", tiny_model("mlp", "ae", code_size=4, steps=40), show=False)
+    session = panel.session
     assert panel.positions().shape == (len(digits.test_x), 2)
     assert "PCA" in panel.info.text()
     recon = session.reconstruct(digits.test_x)
-    codes = session.test_codes()
+    codes = split_codes(session)
     errors = []
     for k in range(0, len(codes), 40):
         panel.move_point(panel.positions()[k])  # 2 map coordinates, lifted by inverse PCA
@@ -87,15 +85,13 @@ def test_projected_map_round_trips_through_a_dot(qtbot, digits, trained):
     np.testing.assert_allclose(panel.point(), codes[7], atol=1e-5)
 
 
-def test_two_chosen_dimensions_hold_the_rest(qtbot, digits, trained):
-    session = Session()
-    session.set_model(trained("mlp", "ae", code_size=4, steps=40), digits)
-    panel = LatentPanel(session)
-    qtbot.addWidget(panel)
+def test_two_chosen_dimensions_hold_the_rest(qtbot, digits, tiny_model, make_panel):
+    panel = make_panel("latent", tiny_model("mlp", "ae", code_size=4, steps=40), show=False)
+    session = panel.session
     panel.axes.setCurrentIndex(1)
     panel.dim_x.setValue(3)  # x = z3, y = z2
     assert "Two of the 4 code dimensions" in panel.info.text()
-    codes = session.test_codes()
+    codes = split_codes(session)
     np.testing.assert_allclose(panel.positions(), codes[:, [2, 1]], atol=1e-6)
     panel.move_point(codes[3])
     panel.move_point([0.5, -0.25])
@@ -112,7 +108,7 @@ def test_hover_shows_a_dot_and_click_picks_it(qtbot, panel, session):
     with qtbot.waitSignal(session.examplePicked) as picked:
         qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert picked.args == [k]
-    np.testing.assert_array_equal(panel.point(), session.test_codes()[k])
+    np.testing.assert_array_equal(panel.point(), split_codes(session)[k])
     np.testing.assert_allclose(
         panel.decoded(), session.reconstruct(session.dataset.test_x[k : k + 1])[0], atol=1e-5
     )
@@ -136,24 +132,24 @@ def test_grid_overlay_decodes_the_visible_range(qtbot, panel):
     assert rect.left() == pytest.approx(x0) and rect.right() == pytest.approx(x1)
 
 
-def test_refreshes_on_weights_clusters_and_a_new_model(qtbot, panel, session, trained, digits):
+def test_refreshes_on_weights_clusters_and_a_new_model(qtbot, panel, session, tiny_model, digits):
     before = panel.decoded()
-    session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
+    session.apply_weights(tiny_model("mlp", "vae", code_size=2, steps=20).state_dict())
     np.testing.assert_allclose(panel.decoded(), session.decode(panel.point())[0], atol=1e-6)
     assert not np.allclose(panel.decoded(), before)
-    qtbot.waitUntil(lambda: np.allclose(panel.positions(), session.test_codes(), atol=1e-6))
+    qtbot.waitUntil(lambda: np.allclose(panel.positions(), split_codes(session), atol=1e-6))
 
     session.clustersChanged.emit(np.arange(len(digits.test_x)) % 3)
     assert [label.text for _, label in panel.legend.items] == [f"cluster {i}" for i in range(3)]
 
-    session.set_model(trained("linear", "ae", code_size=3, steps=20), digits)
+    session.set_model(tiny_model("linear", "ae", code_size=3, steps=20), digits)
     assert panel.point().shape == (3,)
     assert panel.positions().shape == (len(digits.test_x), 2)
     assert len(panel.legend.items) == len(digits.classes)  # back to labels
     np.testing.assert_allclose(panel.decoded(), session.decode(panel.point())[0], atol=1e-6)
 
 
-def test_new_weights_wait_for_the_end_of_a_drag(qtbot, panel, session, trained):
+def test_new_weights_wait_for_the_end_of_a_drag(qtbot, panel, session, tiny_model):
     old = panel.positions()
     start = panel.plot.mapFromScene(panel.target.scenePos())
     viewport = panel.plot.viewport()
@@ -161,40 +157,40 @@ def test_new_weights_wait_for_the_end_of_a_drag(qtbot, panel, session, trained):
     for k in range(1, 6):
         qtbot.mouseMove(viewport, start + QPoint(10 * k, 0))
     assert panel.target.moving
-    session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
+    session.apply_weights(tiny_model("mlp", "vae", code_size=2, steps=20).state_dict())
     # the point itself decodes with the new weights at once ...
     np.testing.assert_allclose(panel.decoded(), session.decode(panel.point())[0], atol=1e-6)
-    panel._flush()  # what the coalescing timer runs: during a drag it starts no encoding
-    assert "codes" in panel._stale and not panel._job.busy()
+    qtbot.wait(4 * LatentPanel.COALESCE_MS)  # the coalescing timer fires: no encoding yet
+    assert panel.is_stale() and not panel.busy()
     np.testing.assert_array_equal(panel.positions(), old)  # ... the map waits for the drop
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(50, 0))
-    qtbot.waitUntil(lambda: np.allclose(panel.positions(), session.test_codes(), atol=1e-6))
+    qtbot.waitUntil(lambda: np.allclose(panel.positions(), split_codes(session), atol=1e-6))
 
 
-def test_a_new_model_is_encoded_in_the_background(qtbot, panel, session, trained, digits):
-    session.set_model(trained("linear", "ae", code_size=3, steps=20), digits)
+def test_a_new_model_is_encoded_in_the_background(qtbot, panel, session, tiny_model, digits):
+    session.set_model(tiny_model("linear", "ae", code_size=3, steps=20), digits)
     assert "Encoding the test split" in panel.info.text()  # set_model returned before encoding
     assert panel.point().shape == (3,)
     qtbot.waitUntil(lambda: "PCA projection of the 3-d codes" in panel.info.text())
-    np.testing.assert_allclose(panel.point(), session.test_codes().mean(0), atol=1e-5)
+    np.testing.assert_allclose(panel.point(), split_codes(session).mean(0), atol=1e-5)
 
 
-def test_new_weights_move_the_dots_in_the_background(qtbot, panel, session, trained):
+def test_new_weights_move_the_dots_in_the_background(
+    qtbot, panel, session, tiny_model, monkeypatch
+):
     """A refresh is encoded off the GUI thread, then placed a class per event-loop turn."""
     import threading
 
     threads = []
-    original = panel._replica.run
+    original = work.encode
 
-    def spy(config, state, fn):
+    def spy(model, x, report):  # the real encoding, noting the thread it runs on
         threads.append(threading.current_thread())
-        return original(config, state, fn)
+        return original(model, x, report)
 
-    panel._replica.run = spy
+    monkeypatch.setattr(work, "encode", spy)
     with qtbot.waitSignal(panel.mapRefreshed, timeout=10_000):
-        session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
+        session.apply_weights(tiny_model("mlp", "vae", code_size=2, steps=20).state_dict())
     assert threads and threading.main_thread() not in threads
-    np.testing.assert_allclose(panel.positions(), session.test_codes(), atol=1e-6)
-    shown = np.concatenate([item.getData()[0] for item, _ in panel._scatters])
-    expected = np.concatenate([panel.positions()[m, 0] for _, m in panel._scatters])
-    np.testing.assert_allclose(shown, expected, atol=1e-6)
+    np.testing.assert_allclose(panel.positions(), split_codes(session), atol=1e-6)
+    np.testing.assert_allclose(panel.dots.shown(), panel.positions(), atol=1e-6)

@@ -8,19 +8,12 @@ from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDoubleSpinBox, QPushButton
 
-from explorer.panels.latent import LatentPanel
 from explorer.panels.samples import FIT_EXAMPLES, SamplePanel
-from explorer.session import Session
 
 
 @pytest.fixture
-def panel(qtbot, session):
-    p = SamplePanel(session)
-    qtbot.addWidget(p)
-    p.resize(700, 600)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
+def panel(make_panel, session) -> SamplePanel:
+    return make_panel("samples", session=session, size=(700, 600))
 
 
 def test_gallery_is_reproducible_for_a_seed_and_changes_on_reseed(qtbot, panel):
@@ -52,11 +45,11 @@ def test_vae_samples_the_prior_and_temperature_scales_it(panel, session):
     assert panel.samples().shape == (9, 8, 8)
 
 
-def test_other_objectives_sample_a_gaussian_fitted_to_training_codes(qtbot, digits, trained):
-    session = Session()
-    session.set_model(trained("mlp", "ae", code_size=4, steps=40), digits)
-    panel = SamplePanel(session)
-    qtbot.addWidget(panel)
+def test_other_objectives_sample_a_gaussian_fitted_to_training_codes(
+    qtbot, digits, tiny_model, make_panel
+):
+    panel = make_panel("samples", tiny_model("mlp", "ae", code_size=4, steps=40), show=False)
+    session = panel.session
     assert "fitted to its training codes" in panel.prior_label.text()
     codes = session.encode(digits.train_x[:FIT_EXAMPLES])
     panel.temperature.setValue(0.0)
@@ -66,9 +59,8 @@ def test_other_objectives_sample_a_gaussian_fitted_to_training_codes(qtbot, digi
     np.testing.assert_allclose(panel.codes().std(0), codes.std(0), rtol=0.3)
 
 
-def test_clicking_a_sample_moves_the_latent_point(qtbot, panel, session):
-    latent = LatentPanel(session)
-    qtbot.addWidget(latent)
+def test_clicking_a_sample_moves_the_latent_point(qtbot, panel, session, make_panel):
+    latent = make_panel("latent", session=session, show=False)
     panel.grid_spin.setValue(4)
     r, c = 2, 1
     pixel = QPointF(1 + c * 9 + 4, 1 + r * 9 + 4)  # the middle of tile (r, c): 8x8 + 1-px gaps
@@ -88,14 +80,14 @@ def test_save_png(panel, tmp_path):
         assert im.size[0] == im.size[1] >= 3 * 48
 
 
-def test_refreshes_on_new_weights_and_a_new_model(qtbot, panel, session, trained, digits):
+def test_refreshes_on_new_weights_and_a_new_model(qtbot, panel, session, tiny_model, digits):
     panel.reseed(0)
     before = panel.samples()
-    session.apply_weights(trained("mlp", "vae", code_size=2, steps=20).state_dict())
+    session.apply_weights(tiny_model("mlp", "vae", code_size=2, steps=20).state_dict())
     after = panel.samples()
     assert not np.allclose(after, before)
     np.testing.assert_allclose(after, session.decode(panel.codes()), atol=1e-6)
-    session.set_model(trained("linear", "ae", code_size=3, steps=20), digits)
+    session.set_model(tiny_model("linear", "ae", code_size=3, steps=20), digits)
     assert panel.codes().shape == (64, 3)
     assert "fitted" in panel.prior_label.text()
     np.testing.assert_allclose(panel.samples(), session.decode(panel.codes()), atol=1e-6)

@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 
 import numpy as np
+import pytest
 import torch
 from children import gone, shared_block_exists
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from explorer import MainWindow
+from explorer.bundled import DEFAULT_CHECKPOINT
 from explorer.recovery import recovery_path
 from explorer.training.run import TRAINING
-from explorer.window import DEFAULT_CHECKPOINT
 from models import ModelConfig
 
 LONG = 60_000  # ms: generous bounds for a shared, slow CPU; never a speed assertion
 
 
-def _window(qtbot) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def _choose(window, *, backbone="conv", objective="vae", epochs=1, batch_size=16) -> None:
-    form = window.form
-    form.set_dataset("digits")
-    form.backbone.setCurrentIndex(form.backbone.findData(backbone))
-    form.objective.setCurrentIndex(form.objective.findData(objective))
-    form.code_size.setValue(2)
-    form.hidden.setText("16,32")
-    form.epochs.setValue(epochs)
-    form.batch_size.setValue(batch_size)
-    form.device.setCurrentIndex(form.device.findData("cpu"))
+@pytest.fixture
+def choose(choose):
+    """This file's runs: conv VAEs with channels 16, 32 and batches of 16, unless told."""
+    return functools.partial(
+        choose, backbone="conv", objective="vae", hidden="16,32", batch_size=16
+    )
 
 
 def _trainer_step(window) -> int:
@@ -54,9 +43,8 @@ def _state(model) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
-def test_train_button_trains_in_the_background(qtbot):
-    window = _window(qtbot)
-    _choose(window, epochs=3, batch_size=4)  # 1080 steps: long enough to watch on any CPU
+def test_train_button_trains_in_the_background(qtbot, window, choose):
+    choose(window, epochs=3, batch_size=4)  # 1080 steps: long enough to watch on any CPU
     ticks, points_seen = [], []
 
     def tick():  # a GUI-thread timer: it only fires if the event loop keeps running
@@ -85,9 +73,8 @@ def test_train_button_trains_in_the_background(qtbot):
     assert window.training.train_button.isEnabled()
 
 
-def test_stop_mid_run_keeps_the_partial_model(qtbot):
-    window = _window(qtbot)
-    _choose(window, backbone="mlp", epochs=500)
+def test_stop_mid_run_keeps_the_partial_model(qtbot, window, choose):
+    choose(window, backbone="mlp", epochs=500)
     initial = {}
     window.session.modelChanged.connect(lambda: initial.update(_state(window.session.model)))
     window.start_training()
@@ -106,9 +93,8 @@ def test_stop_mid_run_keeps_the_partial_model(qtbot):
     assert "Stopped" in window.training.progress.format()
 
 
-def test_pause_holds_the_step_count(qtbot):
-    window = _window(qtbot)
-    _choose(window, backbone="mlp", epochs=500)
+def test_pause_holds_the_step_count(qtbot, window, choose):
+    choose(window, backbone="mlp", epochs=500)
     window.start_training()
     qtbot.waitUntil(lambda: _trainer_step(window) > 5, timeout=LONG)
     qtbot.mouseClick(window.training.pause_button, Qt.LeftButton)
@@ -127,9 +113,8 @@ def test_pause_holds_the_step_count(qtbot):
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
 
 
-def test_close_mid_run_ends_the_process_and_offers_recovery(qtbot):
-    window = _window(qtbot)
-    _choose(window, backbone="conv", epochs=500)
+def test_close_mid_run_ends_the_process_and_offers_recovery(qtbot, window, make_window, choose):
+    choose(window, backbone="conv", epochs=500)
     window.start_training()
     qtbot.waitUntil(lambda: _trainer_step(window) > 10, timeout=LONG)
     _wait_for_curves(qtbot, window)
@@ -138,7 +123,7 @@ def test_close_mid_run_ends_the_process_and_offers_recovery(qtbot):
     assert gone(pid) and not shared_block_exists(block) and not window.is_training()
     assert recovery_path().exists()
 
-    again = _window(qtbot)
+    again = make_window()
     assert again.banner.isVisible()
     assert again.session.path == DEFAULT_CHECKPOINT  # the default model until restored
     qtbot.mouseClick(again.banner.restore_button, Qt.LeftButton)
@@ -149,8 +134,7 @@ def test_close_mid_run_ends_the_process_and_offers_recovery(qtbot):
     assert len(again.session.history["train"]["step"]) > 0
 
 
-def test_missing_dataset_shows_a_message_and_keeps_the_app(qtbot, tmp_path):
-    window = _window(qtbot)
+def test_missing_dataset_shows_a_message_and_keeps_the_app(qtbot, tmp_path, window):
     empty = tmp_path / "no-images"
     empty.mkdir()
     window.form.set_dataset(f"folder:{empty}")
@@ -163,8 +147,7 @@ def test_missing_dataset_shows_a_message_and_keeps_the_app(qtbot, tmp_path):
     assert window.training.train_button.isEnabled()
 
 
-def test_train_request_from_a_panel_fills_the_form_and_trains(qtbot):
-    window = _window(qtbot)
+def test_train_request_from_a_panel_fills_the_form_and_trains(qtbot, window):
     window.form.epochs.setValue(1)
     window.form.device.setCurrentIndex(window.form.device.findData("cpu"))
     request = ModelConfig(backbone="mlp", objective="sparse_l1", code_size=3, hidden=[32])
@@ -176,9 +159,8 @@ def test_train_request_from_a_panel_fills_the_form_and_trains(qtbot):
     assert (config.objective, config.code_size, config.hidden) == ("sparse_l1", 3, [32])
 
 
-def test_train_and_stop_actions_drive_the_same_run(qtbot):
-    window = _window(qtbot)
-    _choose(window, backbone="mlp", epochs=500)
+def test_train_and_stop_actions_drive_the_same_run(qtbot, window, choose):
+    choose(window, backbone="mlp", epochs=500)
     window.actions_by_name["train"].trigger()
     assert window.is_training() and not window.actions_by_name["open"].isEnabled()
     qtbot.waitUntil(lambda: _trainer_step(window) > 5, timeout=LONG)
@@ -188,9 +170,8 @@ def test_train_and_stop_actions_drive_the_same_run(qtbot):
     assert window.session.config.backbone == "mlp"
 
 
-def test_opening_a_checkpoint_keeps_the_unsaved_run_for_recovery(qtbot):
-    window = _window(qtbot)
-    _choose(window, backbone="mlp", epochs=1)
+def test_opening_a_checkpoint_keeps_the_unsaved_run_for_recovery(qtbot, window, choose):
+    choose(window, backbone="mlp", epochs=1)
     window.start_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
     trained = _state(window.session.model)
@@ -206,13 +187,12 @@ def test_opening_a_checkpoint_keeps_the_unsaved_run_for_recovery(qtbot):
     assert not recovery_path().exists()  # the default model was saved: nothing else to keep
 
 
-def test_a_new_run_keeps_the_previous_unsaved_model(qtbot):
-    window = _window(qtbot)
-    _choose(window, backbone="mlp", epochs=1)
+def test_a_new_run_keeps_the_previous_unsaved_model(qtbot, window, choose):
+    choose(window, backbone="mlp", epochs=1)
     window.start_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
     first = _state(window.session.model)
-    _choose(window, backbone="mlp", epochs=500)
+    choose(window, backbone="mlp", epochs=500)
     window.start_training()
     qtbot.waitUntil(lambda: window.run.state == TRAINING, timeout=LONG)  # model swapped
     qtbot.waitUntil(window.banner.isVisible, timeout=LONG)  # written off the GUI thread
@@ -229,9 +209,8 @@ def test_a_new_run_keeps_the_previous_unsaved_model(qtbot):
     assert all(torch.equal(v, second[k]) for k, v in _state(window.session.model).items())
 
 
-def test_a_child_that_ignores_stop_is_ended_after_the_grace_period(qtbot):
-    window = _window(qtbot)
-    _choose(window, backbone="mlp", epochs=500)
+def test_a_child_that_ignores_stop_is_ended_after_the_grace_period(qtbot, window, choose):
+    choose(window, backbone="mlp", epochs=500)
     window.start_training()
     qtbot.waitUntil(lambda: _trainer_step(window) > 5, timeout=LONG)
     pid = window.run.pid
@@ -243,9 +222,8 @@ def test_a_child_that_ignores_stop_is_ended_after_the_grace_period(qtbot):
     assert [b for b in window.findChildren(QMessageBox) if b.isVisible()] == []
 
 
-def test_kill_9_mid_run_says_so_keeps_the_weights_and_trains_again(qtbot):
-    window = _window(qtbot)
-    _choose(window, backbone="mlp", epochs=500)
+def test_kill_9_mid_run_says_so_keeps_the_weights_and_trains_again(qtbot, window, choose):
+    choose(window, backbone="mlp", epochs=500)
     window.start_training()
     qtbot.waitUntil(lambda: _trainer_step(window) > 20, timeout=LONG)
     qtbot.waitUntil(lambda: window.run.child.version > 1, timeout=LONG)  # weights arrived
@@ -265,7 +243,7 @@ def test_kill_9_mid_run_says_so_keeps_the_weights_and_trains_again(qtbot):
     assert image.shape == (8, 8) and np.isfinite(image).all()
     np.testing.assert_allclose(image, session.decode([[0.5, -0.5]])[0], atol=1e-6)
 
-    _choose(window, backbone="mlp", epochs=1)
+    choose(window, backbone="mlp", epochs=1)
     assert window.start_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
     assert "Finished" in window.training.progress.format()

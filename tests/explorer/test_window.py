@@ -15,9 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer import MainWindow
+from explorer.bundled import DEFAULT_CHECKPOINT
 from explorer.panels import PANELS
-from explorer.window import DEFAULT_CHECKPOINT
 from trainer.checkpoint import CheckpointError
 
 CONTRACT = {
@@ -62,8 +61,8 @@ def test_opens_on_the_default_checkpoint(window):
         window.panel("no-such-panel")
 
 
-def test_save_then_open_reproduces_decoded_output(window, tmp_path, trained, digits):
-    other = trained("mlp", "vae", 2, 30)
+def test_save_then_open_reproduces_decoded_output(window, tmp_path, tiny_model, digits):
+    other = tiny_model("mlp", "vae", 2, steps=30)
     window.session.set_model(other, digits)  # an unsaved model that is not the default
     before = window.session.decode(GRID)
     path = window.save_checkpoint(tmp_path / "run.safetensors")
@@ -85,7 +84,7 @@ def test_corrupt_file_raises_and_keeps_the_model(window, tmp_path):
     np.testing.assert_array_equal(window.session.decode(GRID), before)
     assert _message_boxes(window) == []  # the method itself shows nothing
 
-    assert window.open_interactive(str(bad)) is False  # the menu's path shows it, non-modal
+    assert window.files.open_interactive(str(bad)) is False  # the menu's path shows it, non-modal
     boxes = _message_boxes(window)
     assert len(boxes) == 1 and not boxes[0].isModal()
     assert boxes[0].text().strip()
@@ -122,15 +121,16 @@ def test_form_builds_valid_configs_and_ranges_hold(window):
     assert {form.device.itemData(i) for i in range(form.device.count())} <= {"cpu", "cuda", "mps"}
 
 
-def test_settings_persist_between_sessions(qtbot, window):
+def test_settings_persist_between_sessions(window, make_window):
     form = window.form
     form.backbone.setCurrentIndex(form.backbone.findData("conv"))
     form.code_size.setValue(7)
     form.set_dataset("shapes")
     window.loss.log_check.setChecked(False)
+    window.tabs.show_panel("samples")
     window.close()
-    again = MainWindow()
-    qtbot.addWidget(again)
+    again = make_window(show=False)
+    assert again.tabs.current_name() == "samples" and "samples" in again.tabs.built()
     assert again.form.backbone.currentData() == "conv"
     assert again.form.code_size.value() == 7
     assert again.form.dataset.currentData() == "shapes"

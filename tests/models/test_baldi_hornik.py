@@ -1,6 +1,6 @@
 """Linear autoencoders learn PCA (Baldi and Hornik, 1989); deep ones beat it at a small code.
 
-Data: scikit-learn's 8 x 8 digits divided by 16, with a fixed 75/25 train/test split.
+Data: scikit-learn's 8 x 8 digit_arrays divided by 16, with a fixed 75/25 train/test split.
 Errors are test mean squared errors per pixel, as `eval --json` reports them.
 """
 
@@ -15,7 +15,7 @@ from models import ModelConfig, build
 
 
 @pytest.fixture(scope="module")
-def digits():
+def digit_arrays():
     x = load_digits().data / 16.0
     train, test = train_test_split(x, test_size=0.25, random_state=0)
     return train, test
@@ -37,8 +37,8 @@ def _test_mse(model, test):
 
 
 @pytest.mark.parametrize("k", [2, 4, 8])
-def test_linear_autoencoder_reaches_pca(digits, k):
-    train, test = (_as_images(a, torch.float32) for a in digits)
+def test_linear_autoencoder_reaches_pca(digit_arrays, k):
+    train, test = (_as_images(a, torch.float32) for a in digit_arrays)
     torch.manual_seed(0)
     model = build(ModelConfig("linear", "ae", code_size=k, loss="mse"))
     optimiser = torch.optim.LBFGS(  # full batch, to convergence
@@ -58,7 +58,7 @@ def test_linear_autoencoder_reaches_pca(digits, k):
 
     optimiser.step(closure)
     ours = _test_mse(model, test)
-    pca, components = _pca(*digits, k)
+    pca, components = _pca(*digit_arrays, k)
     print(f"linear AE k={k}: test mse {ours:.6f}, PCA({k}) {pca:.6f}, ratio {ours / pca:.4f}")
     assert abs(ours / pca - 1) < 0.02
     if k == 8:
@@ -70,8 +70,8 @@ def test_linear_autoencoder_reaches_pca(digits, k):
     assert cosines.min() > 0.99, cosines
 
 
-def test_deep_autoencoder_beats_pca_at_code_size_two(digits):
-    train, test = (_as_images(a, torch.float32) for a in digits)
+def test_deep_autoencoder_beats_pca_at_code_size_two(digit_arrays):
+    train, test = (_as_images(a, torch.float32) for a in digit_arrays)
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
     model = build(ModelConfig("mlp", "ae", code_size=2, hidden=[64, 32], activation="elu"))
@@ -83,6 +83,6 @@ def test_deep_autoencoder_beats_pca_at_code_size_two(digits):
             model(train[batch]).loss.backward()
             optimiser.step()
     ours = _test_mse(model, test)
-    pca, _ = _pca(*digits, 2)
+    pca, _ = _pca(*digit_arrays, 2)
     print(f"deep AE [64, 32] k=2: test mse {ours:.6f}, PCA(2) {pca:.6f}, ratio {ours / pca:.4f}")
     assert ours < 0.85 * pca

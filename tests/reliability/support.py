@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
+
+from benchmarks.procstats import os_threads, rss_mb  # the soak benchmark measures the same
+
+__all__ = [
+    "GRID",
+    "LONG_MS",
+    "LONG_S",
+    "assert_sentence",
+    "bounded",
+    "live_threads",
+    "os_threads",
+    "rss_mb",
+]
 
 LONG_S = 60.0  # generous bound for a shared, slow CPU; a hang fails, slowness does not
 LONG_MS = int(LONG_S * 1000)
@@ -20,7 +32,7 @@ def bounded(fn, *args, timeout: float = LONG_S, **kwargs):
     def target() -> None:
         try:
             box["result"] = fn(*args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 (the caller checks what it was)
+        except BaseException as error:  # the caller checks what it was
             box["error"] = error
 
     thread = threading.Thread(target=target, daemon=True, name="bounded-call")
@@ -37,29 +49,6 @@ def assert_sentence(text: str) -> None:
     assert "Traceback" not in text, text
 
 
-def rss_mb() -> float:
-    """Resident memory of this process in MiB (VmRSS of /proc/self/status)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
 def live_threads() -> list[str]:
     """Names of the Python threads alive now (Qt's own threads appear once Python runs in them)."""
     return sorted(t.name for t in threading.enumerate() if t.is_alive())
-
-
-def os_threads() -> list[str]:
-    """Names of this process's threads as the OS lists them (Python, Qt, torch and all),
-    without Qt's idle pool threads ("Thread (pooled)"), which end by themselves 30 s after
-    their last job; the global pool's busy threads are checked through QThreadPool."""
-    names = []
-    for task in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{task}/comm") as comm:
-                names.append(comm.read().strip())
-        except OSError:  # ended meanwhile
-            continue
-    return sorted(n for n in names if n != "Thread (pooled)")

@@ -11,7 +11,6 @@ from children import children_of, gone, shared_block_exists
 from PySide6.QtCore import QThreadPool
 from support import GRID, LONG_MS, os_threads
 
-from explorer import MainWindow
 from explorer.recovery import recovery_path
 from trainer import checkpoint, runner
 
@@ -38,21 +37,19 @@ def _child(window) -> tuple[int, str]:
     return child.pid, child.shm_name
 
 
-def test_close_right_after_open_writes_nothing_and_leaves_nothing(qtbot):
+def test_close_right_after_open_writes_nothing_and_leaves_nothing(qtbot, make_window):
     threads = os_threads()
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+    window = make_window()
     window.close()
     assert not recovery_path().exists()  # the bundled model was not changed
     _nothing_left(qtbot, threads)
 
 
-def test_close_while_training_keeps_saved_files_and_recovers_the_run(qtbot, tmp_path, choose):
+def test_close_while_training_keeps_saved_files_and_recovers_the_run(
+    qtbot, tmp_path, choose, make_window
+):
     threads = os_threads()
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+    window = make_window()
     saved = window.save_checkpoint(tmp_path / "told-saved.safetensors")
     saved_bytes = saved.read_bytes()
     choose(window, epochs=500, batch_size=16)
@@ -67,11 +64,9 @@ def test_close_while_training_keeps_saved_files_and_recovers_the_run(qtbot, tmp_
     _nothing_left(qtbot, threads, [pid], [block])
 
 
-def test_close_while_loading_leaves_nothing(qtbot, choose):
+def test_close_while_loading_leaves_nothing(qtbot, choose, make_window):
     threads = os_threads()
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+    window = make_window()
     choose(window)
     assert window.start_training()
     window.close()  # the process may not even be started yet
@@ -79,10 +74,8 @@ def test_close_while_loading_leaves_nothing(qtbot, choose):
     assert not window.is_training()
 
 
-def test_close_after_an_unsaved_run_keeps_it_exactly(qtbot, choose):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+def test_close_after_an_unsaved_run_keeps_it_exactly(qtbot, choose, make_window):
+    window = make_window()
     choose(window, epochs=1)
     assert window.start_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG_MS)
@@ -93,11 +86,9 @@ def test_close_after_an_unsaved_run_keeps_it_exactly(qtbot, choose):
     assert np.allclose(window.session.decode(GRID), decoded, atol=1e-6)
 
 
-def test_close_during_a_background_job_cancels_it(qtbot, tmp_path):
+def test_close_during_a_background_job_cancels_it(qtbot, tmp_path, make_window):
     threads = os_threads()
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+    window = make_window()
     saved = window.save_checkpoint(tmp_path / "told-saved.safetensors")
     saved_bytes = saved.read_bytes()
     features = window.panel("features")

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import gc
 import math
-from pathlib import Path
 
 import numpy as np
-from children import gone
+from children import gone, shared_block_exists
 from PySide6.QtCore import QThread, QThreadPool, QTimer
 from support import LONG_MS, live_threads, os_threads, rss_mb
 
@@ -44,31 +43,27 @@ class Ticker:
         self.timer.stop()
 
 
-def _blocks() -> set[str]:
-    """The shared memory blocks of training runs that exist now."""
-    return {p.name for p in Path("/dev/shm").glob("le_*")}
-
-
-def _cycle(window, qtbot, ticker, index: int, pids: list[int]) -> None:
+def _cycle(window, qtbot, ticker, index: int, pids: list[int], blocks: list[str]) -> None:
     assert window.start_training()
     if index % 2:  # every other run trains a little before the stop; the rest stop at once
         seen = ticker.ticks
         qtbot.waitUntil(lambda: window.run.step > 0, timeout=LONG_MS)
         qtbot.waitUntil(lambda: ticker.ticks > seen, timeout=LONG_MS)  # the GUI kept ticking
         pids.append(window.run.pid)
+        blocks.append(window.run.child.shm_name)  # its weights' shared memory block
     window.stop_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG_MS)
 
 
 def test_fifty_start_stop_cycles_leak_nothing(window, qtbot, choose):
     choose(window, epochs=5, batch_size=32)
-    ticker, pids = Ticker(), []
+    ticker, pids, blocks = Ticker(), [], []
     for i in range(WARM_UP):
-        _cycle(window, qtbot, ticker, i, pids)
+        _cycle(window, qtbot, ticker, i, pids, blocks)
     gc.collect()
-    rss, threads, names, blocks = rss_mb(), os_threads(), live_threads(), _blocks()
+    rss, threads, names = rss_mb(), os_threads(), live_threads()
     for i in range(CYCLES):
-        _cycle(window, qtbot, ticker, i, pids)
+        _cycle(window, qtbot, ticker, i, pids, blocks)
     ticker.stop()
     gc.collect()
     growth = rss_mb() - rss
@@ -79,7 +74,7 @@ def test_fifty_start_stop_cycles_leak_nothing(window, qtbot, choose):
     assert QThreadPool.globalInstance().activeThreadCount() == 0
     assert _alive(runner.Run) == 0 and window.run.child is None
     assert len(pids) >= CYCLES // 2 and all(gone(pid) for pid in pids)  # no child, no zombie
-    assert _blocks() == blocks  # every run's shared memory unlinked
+    assert not any(shared_block_exists(name) for name in blocks)  # every one unlinked
     threads_left = [o for o in gc.get_objects() if QThread in type(o).__mro__]
     assert not any(t.isRunning() for t in threads_left)
     assert window.training.train_button.isEnabled()

@@ -43,7 +43,7 @@ def test_hostile_files_leave_the_current_model_in_place(window, tmp_path):
             failures.append(f"{name}: opened")
         except CheckpointError as error:
             assert_sentence(str(error))
-        except Exception as error:  # noqa: BLE001 (collected and reported below)
+        except Exception as error:  # collected and reported below
             failures.append(f"{name}: {type(error).__name__}: {error}")
         if session.model is not model or session.path != path:
             failures.append(f"{name}: the current model was replaced")
@@ -58,7 +58,7 @@ def test_file_menu_shows_why_and_keeps_the_model(window, tmp_path, name):
     file = tmp_path / "bad.safetensors"
     file.write_bytes(data)
     before = window.session.decode(GRID)
-    assert window.open_interactive(str(file)) is False
+    assert window.files.open_interactive(str(file)) is False
     boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     assert len(boxes) == 1 and not boxes[0].isModal() and "bad.safetensors" in boxes[0].text()
     assert_sentence(boxes[0].text())

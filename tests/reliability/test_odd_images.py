@@ -19,13 +19,6 @@ def torch_cat(ds) -> torch.Tensor:
     return torch.cat([ds.train_x, ds.test_x])
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    data._cached.cache_clear()  # folders are cached by path; each test writes its own
-    yield
-    data._cached.cache_clear()
-
-
 @pytest.mark.parametrize("grey", [True, False])
 def test_every_mode_and_size_is_read_by_the_folder_dataset(tmp_path, grey):
     paths = oddimages.write_all(tmp_path / "odd")

@@ -129,10 +129,10 @@ def test_window_keeps_the_model_after_a_failed_save(window, tmp_path, monkeypatc
         window.save_checkpoint(blocker / "run.safetensors")
     first = window.save_checkpoint(tmp_path / "first.safetensors")
     saved_bytes = first.read_bytes()
-    session.dirty = True  # as after more training
+    session.apply_weights(session.model.state_dict())  # as after more training: unsaved
     with monkeypatch.context() as patch:  # the disk fills up: Ctrl+S over the saved file
         patch.setattr(os, "fdopen", STEPS["write"][2])
-        window.save()
+        window.files.save()  # what Ctrl+S runs
     boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     assert boxes and not boxes[-1].isModal() and "No space left" in boxes[-1].text()
     assert first.read_bytes() == saved_bytes and _leftovers(tmp_path) == []

@@ -44,11 +44,6 @@ def _trained(backbone="mlp", objective="ae", code_size=8, steps=300, batch=128, 
     return model.eval()
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load("digits")
-
-
 def test_pca_errors_fall_with_code_size_and_match_scikit_learn(digits):
     sizes, errors = compare.pca_error_curve(digits, [1, 2, 4, 8, 16, 32, 64])
     assert list(sizes) == [1, 2, 4, 8, 16, 32, 64]

@@ -37,13 +37,13 @@ def _trained(config=None, steps=20):
 
 
 @pytest.fixture(scope="module")
-def trained():
+def model_and_history():
     return _trained()
 
 
 @pytest.fixture
-def saved(tmp_path, trained):
-    model, history = trained
+def saved(tmp_path, model_and_history):
+    model, history = model_and_history
     tc = TrainConfig(epochs=3, batch_size=64, lr=1e-2, seed=7)
     path = tmp_path / "ck" / "run.safetensors"
     return checkpoint.save(path, model, train_config=tc, history=history), model, history, tc
@@ -93,8 +93,8 @@ def test_round_trip_is_exact(tmp_path, config):
         assert torch.equal(rebuilt.decode(model.encode(x)), model.decode(model.encode(x)))
 
 
-def test_save_without_train_config_or_history(tmp_path, trained):
-    path = checkpoint.save(tmp_path / "bare.safetensors", trained[0], dataset="shapes")
+def test_save_without_train_config_or_history(tmp_path, model_and_history):
+    path = checkpoint.save(tmp_path / "bare.safetensors", model_and_history[0], dataset="shapes")
     ck = checkpoint.load(path)
     assert ck.train_config is None and ck.history == {} and ck.dataset == "shapes"
 
@@ -245,22 +245,22 @@ def test_interrupted_save_cleans_up_and_reraises(saved, monkeypatch):
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
-def test_unwritable_destination_is_a_checkpoint_error(tmp_path, trained):
+def test_unwritable_destination_is_a_checkpoint_error(tmp_path, model_and_history):
     blocker = tmp_path / "a-file"
     blocker.write_text("in the way")
     with pytest.raises(CheckpointError, match=r"a-file is a file, not a folder\): choose a folder"):
-        checkpoint.save(blocker / "sub" / "run.safetensors", trained[0])
+        checkpoint.save(blocker / "sub" / "run.safetensors", model_and_history[0])
     with pytest.raises(CheckpointError, match=r"^Could not save"):
-        checkpoint.save(tmp_path, trained[0])  # a folder is in the way
+        checkpoint.save(tmp_path, model_and_history[0])  # a folder is in the way
     if Path("/proc/self").is_dir():
         with pytest.raises(CheckpointError, match=r"^Could not save /proc"):
-            checkpoint.save("/proc/run.safetensors", trained[0])
+            checkpoint.save("/proc/run.safetensors", model_and_history[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "le-home"]
 
 
-def test_a_checkpoint_from_before_the_recipes_loads_with_defaults(tmp_path, trained):
+def test_a_checkpoint_from_before_the_recipes_loads_with_defaults(tmp_path, model_and_history):
     """Files written before norm, depth, dense and the optimiser settings existed."""
-    model, history = trained
+    model, history = model_and_history
     saved = checkpoint.save(tmp_path / "new.safetensors", model, train_config=TrainConfig())
     with safe_open(str(saved), "pt") as f:
         meta, state = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118

@@ -19,7 +19,7 @@ EPOCH_LINE = re.compile(
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, latent_explorer):
+def cli_run(tmp_path_factory, latent_explorer):
     """A deep mlp with code size 2 trained on digits from the command line, and its eval."""
     tmp = tmp_path_factory.mktemp("cli")
     out = tmp / "x.safetensors"
@@ -32,8 +32,8 @@ def trained(tmp_path_factory, latent_explorer):
     return out, train, evaluated
 
 
-def test_train_then_eval_json_end_to_end(trained):
-    out, train, evaluated = trained
+def test_train_then_eval_json_end_to_end(cli_run):
+    out, train, evaluated = cli_run
     assert train.returncode == 0, train.stderr
     assert out.is_file() and not list(out.parent.glob("*.tmp"))
     epochs = [EPOCH_LINE.search(line) for line in train.stderr.splitlines()]
@@ -48,8 +48,8 @@ RATE_KEYS = {"bits_per_dim", "bytes_per_image", "psnr_db", "pca_psnr_db", "jpeg_
              "jpeg_psnr_db"}  # fmt: skip
 
 
-def test_eval_json_reports_rate_distortion_and_latent_regularity(trained):
-    report = json.loads(trained[2].stdout)
+def test_eval_json_reports_rate_distortion_and_latent_regularity(cli_run):
+    report = json.loads(cli_run[2].stdout)
     rows = report["rate_distortion"]
     assert [r["bits_per_dim"] for r in rows] == [2, 3, 4, 5, 6, 8, 10, 12, 16]
     assert all(set(r) >= RATE_KEYS and r["jpeg_bytes"] > 0 for r in rows)
@@ -59,8 +59,8 @@ def test_eval_json_reports_rate_distortion_and_latent_regularity(trained):
     assert "colour_psnr_db" not in report and "factor_table" not in report  # digits: neither
 
 
-def test_a_deep_code_size_2_autoencoder_beats_pca_on_digits(trained):
-    report = json.loads(trained[2].stdout)
+def test_a_deep_code_size_2_autoencoder_beats_pca_on_digits(cli_run):
+    report = json.loads(cli_run[2].stdout)
     assert report["test_mse"] < 0.85 * report["pca_test_mse"], report
 
 

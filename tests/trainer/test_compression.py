@@ -12,12 +12,6 @@ from PIL import Image
 
 from models import ModelConfig, build
 from trainer.analysis import compression
-from trainer.data import load
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load("digits")
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,6 @@ from trainer.config import TrainConfig
 from trainer.loop import Trainer
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
 def _config(**kw) -> ModelConfig:
     return ModelConfig(input_shape=(1, 8, 8), hidden=[32, 16], **kw)
 

@@ -14,11 +14,6 @@ from trainer.schedules import cosine_factor
 from trainer.stopping import holdout
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
 def _few(digits, n: int = 60) -> data.Dataset:
     """The first n training images of digits (and all its test images): a set to overfit."""
     return data.Dataset("few", digits.train_x[:n], digits.test_x, digits.train_y[:n],

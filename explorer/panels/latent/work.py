@@ -1,5 +1,6 @@
-"""The latent map's heavy part, run off the GUI thread: encode the test split, fit the map's
-axes, decode the grid. Plain numpy and torch (no Qt), so a background job can run it.
+"""The latent map's maths, plain numpy and torch (no Qt): the map's place in the code space
+(`MapSpace`), and the heavy part a background job runs: encode the test split, fit the map's
+axes, decode the grid.
 
 The PCA is numpy's SVD of the centred codes (what scikit-learn's PCA computes), so the map
 never imports scikit-learn and SciPy (900 modules) into the window.
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.panels.images import tile
 from explorer.session import model_from, to_images
+from explorer.widgets.images import tile
 
 ENCODE_CHUNK = 1024  # test examples per batch (and per cancellation check)
 
@@ -30,12 +31,12 @@ class Axes:
 
 
 def project(codes: np.ndarray, pca: bool, dims: tuple[int, int], previous=None) -> Axes:
-    """The identity for 2-d codes; else the top two principal directions of `codes` (signs
-    kept towards `previous`, so the map doesn't flip as training goes on), or two chosen
-    code dimensions (0-based `dims`)."""
+    """The identity for 2-d codes (a 1-d code is the x axis, y = 0); else the top two
+    principal directions of `codes` (signs kept towards `previous`, so the map doesn't flip
+    as training goes on), or two chosen code dimensions (0-based `dims`)."""
     size = codes.shape[1]
-    if size == 2:
-        return Axes(np.zeros(2, np.float32), np.eye(2, dtype=np.float32), ("z1", "z2"))
+    if size <= 2:
+        return Axes(np.zeros(size, np.float32), plane(size), ("z1", "z2" if size == 2 else ""))
     if not pca:
         i, j = dims
         basis = np.eye(size, dtype=np.float32)[[i, j]]
@@ -49,6 +50,67 @@ def project(codes: np.ndarray, pca: bool, dims: tuple[int, int], previous=None) 
     variance = (s[:2] ** 2) / total
     labels = tuple(f"PC{k + 1} ({v:.0%} of variance)" for k, v in enumerate(variance))
     return Axes(center, basis, labels, variance)
+
+
+def plane(size: int) -> np.ndarray:
+    """The map's first two code axes [2, size]: for a 1-d code, the code and nothing."""
+    return np.eye(2, size, dtype=np.float32)
+
+
+class MapSpace:
+    """Where the map lies in the code space: the test codes and their map positions, the axes
+    (an orthonormal `basis` through `center`) and the held code. The map's plane goes through
+    `origin`, the held code minus its in-plane part: `xy = (z - origin) @ basis.T` and a map
+    point lifts back as `z = origin + xy @ basis`, the other directions held."""
+
+    def __init__(self, size: int) -> None:
+        self.codes: np.ndarray | None = None  # [N_test, D]
+        self.xy: np.ndarray | None = None  # [N_test, 2]
+        self.components = self.variance = None  # the last PCA axes (signs kept across refits)
+        self.center = np.zeros(size, np.float32)
+        self.basis = plane(size)
+        self.hold(np.zeros(size, np.float32), "zero")
+
+    @property
+    def size(self) -> int:
+        return self.basis.shape[1]
+
+    def hold(self, z: np.ndarray, name: str) -> None:
+        """Hold the directions off the map at `z` (called `name` in the description)."""
+        self.held, self.held_name = z.astype(np.float32), name
+        self.origin = self.held - ((self.held - self.center) @ self.basis.T) @ self.basis
+
+    def set_axes(self, axes: Axes, xy: np.ndarray | None = None) -> None:
+        """View the codes through `axes` (xy: their map positions, if already computed)."""
+        self.center, self.basis = axes.center, axes.basis
+        if axes.variance is not None:
+            self.components, self.variance = axes.basis, axes.variance
+        self.hold(self.held, self.held_name)
+        self.xy = (self.codes - self.center) @ self.basis.T if xy is None else xy
+
+    def to_map(self, z: np.ndarray) -> np.ndarray:
+        return (z - self.origin) @ self.basis.T
+
+    def lift(self, xy) -> np.ndarray:
+        return self.origin + np.asarray(xy, np.float32) @ self.basis
+
+    def describe(self, pca: bool) -> str:
+        """What the map's axes are and where the other directions are held."""
+        size, name = self.size, self.held_name
+        if self.codes is None:
+            return "Encoding the test split…"
+        if size == 1:
+            return "The x axis is the 1-d code itself; y means nothing (every dot is at 0)."
+        if size == 2:
+            return "The axes are the 2-d code itself: every position on the map is a code."
+        if pca:
+            return (
+                f"PCA projection of the {size}-d codes (the axes keep "
+                f"{self.variance.sum():.0%} of their variance). The point is lifted back into "
+                f"the code space with the inverse PCA; the other {size - 2} directions are "
+                f"held at {name}."
+            )
+        return f"Two of the {size} code dimensions; the other {size - 2} are held at {name}."
 
 
 class Replica:

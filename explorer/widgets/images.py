@@ -1,15 +1,12 @@
-"""Image helpers shared by the panels: a cheap image view, grids and strips, PNG/GIF export."""
+"""Image helpers: float arrays to uint8 and QImage, grids and strips of tiles, PNG/GIF export."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PIL import Image
-from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QSizePolicy
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:
@@ -23,6 +20,17 @@ def to_qimage(img: np.ndarray) -> QImage:
     h, w = a.shape[:2]
     fmt = QImage.Format.Format_Grayscale8 if a.ndim == 2 else QImage.Format.Format_RGB888
     return QImage(a.data, w, h, a.strides[0], fmt).copy()
+
+
+def channels_last(img: np.ndarray) -> np.ndarray:
+    """[H, W] -> [H, W, 1]; [H, W, C] unchanged; float32."""
+    img = np.asarray(img, dtype=np.float32)
+    return img[..., None] if img.ndim == 2 else img
+
+
+def squeeze(img: np.ndarray) -> np.ndarray:
+    """[H, W, 1] -> [H, W]: the shape the panels hand out."""
+    return img[..., 0] if img.shape[-1] == 1 else img
 
 
 def tile(images: np.ndarray, cols: int | None = None, pad: int = 1, fill: float = 0.35):
@@ -64,41 +72,3 @@ def save_gif(path, frames: np.ndarray, ms: int = 100, min_side: int = 112) -> Pa
     ims = [Image.fromarray(to_uint8(enlarge(f, min_side))) for f in frames]
     ims[0].save(path, save_all=True, append_images=ims[1:], duration=ms, loop=0)
     return path
-
-
-class ImageView(pg.GraphicsView):
-    """One image in [0, 1], aspect locked; `set_image` only swaps the pixels (levels fixed)."""
-
-    pixelClicked = Signal(float, float)  # (row, col) in image pixels, left button
-
-    def __init__(self, parent=None, min_side: int = 96):
-        super().__init__(parent)
-        self.setMinimumSize(min_side, min_side)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False)
-        self.vb.setMenuEnabled(False)
-        self.vb.setDefaultPadding(0.0)
-        self.setCentralItem(self.vb)
-        self.item = pg.ImageItem(axisOrder="row-major")
-        self.item.setLevels((0.0, 1.0))
-        self.vb.addItem(self.item)
-        self._shape: tuple | None = None
-        self.scene().sigMouseClicked.connect(self._clicked)
-
-    def set_image(self, img: np.ndarray) -> None:
-        """Show `img` ([H, W] or [H, W, 3], float in [0, 1]); re-fits the view on a new shape."""
-        self.item.setImage(img, autoLevels=False, levels=(0.0, 1.0))
-        if img.shape != self._shape:
-            self._shape = img.shape
-            self.vb.autoRange(padding=0.0)
-
-    def clear(self) -> None:
-        self.item.clear()
-        self._shape = None
-
-    def _clicked(self, ev) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton or self._shape is None:
-            return
-        p = self.item.mapFromScene(ev.scenePos())
-        if 0 <= p.y() < self._shape[0] and 0 <= p.x() < self._shape[1]:
-            self.pixelClicked.emit(p.y(), p.x())

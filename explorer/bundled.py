@@ -1,7 +1,9 @@
-"""Where the bundled checkpoints are, and opening one together with the data it needs."""
+"""The checkpoints shipped in resources/ (the default model, the denoisers), and opening a
+checkpoint together with the data it needs."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from trainer import checkpoint
@@ -9,7 +11,9 @@ from trainer.checkpoint import CheckpointError
 from trainer.data import DatasetError, load_for
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-DEFAULT_CHECKPOINT = RESOURCES / "pretrained" / "digits-vae.safetensors"  # opened at start
+PRETRAINED = RESOURCES / "pretrained"
+DEFAULT_CHECKPOINT = PRETRAINED / "digits-vae.safetensors"  # opened at start
+DENOISERS = {"digits": PRETRAINED / "digits-denoising.safetensors"}  # dataset -> denoiser
 FILTER = "Checkpoints (*.safetensors);;All files (*)"
 
 
@@ -29,3 +33,16 @@ def load_checkpoint(path: str | Path):
             f"{tuple(dataset.shape)}: retrain the model on this dataset."
         )
     return ckpt, ckpt.build_model(), dataset
+
+
+@functools.lru_cache(maxsize=4)
+def bundled_denoiser(dataset: str, shape: tuple):
+    """The bundled denoising model for this dataset and input shape, or None."""
+    path = DENOISERS.get(dataset)
+    try:
+        ckpt = checkpoint.load(path) if path is not None and path.is_file() else None
+    except checkpoint.CheckpointError:
+        return None
+    if ckpt is None or tuple(ckpt.model_config.input_shape) != tuple(shape):
+        return None
+    return ckpt.build_model()

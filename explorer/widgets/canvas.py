@@ -1,4 +1,4 @@
-"""An image view scaled up with whole-pixel nearest neighbour, and the canvas to damage it on.
+"""The canvas to damage an image on (the denoise panel's), drawn by a PixelView.
 
 The damaged image is layered: the clean image, the noise (a corrupted copy), an erased
 mask (pixels shown clean again) and a paint layer (ink and its coverage) on top.
@@ -9,25 +9,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from explorer.panels.images import to_qimage
+from explorer.widgets.image_view import PixelView
+from explorer.widgets.images import channels_last, squeeze
 
 UNDO_DEPTH = 100
 TOOLS = ("brush", "eraser", "text")
-
-
-def channels_last(img: np.ndarray) -> np.ndarray:
-    """[H, W] -> [H, W, 1]; [H, W, C] unchanged; float32."""
-    img = np.asarray(img, dtype=np.float32)
-    return img[..., None] if img.ndim == 2 else img
-
-
-def squeeze(img: np.ndarray) -> np.ndarray:
-    """[H, W, 1] -> [H, W]: the shape the panels hand out."""
-    return img[..., 0] if img.shape[-1] == 1 else img
 
 
 def segment_mask(shape, p0, p1, radius: float) -> np.ndarray:
@@ -45,57 +34,7 @@ def segment_mask(shape, p0, p1, radius: float) -> np.ndarray:
     return hit
 
 
-class ImageView(QWidget):
-    """One image in [0, 1], centred, blown up by a whole factor (pixels stay square and sharp)."""
-
-    def __init__(self, parent=None, side: int = 220):
-        super().__init__(parent)
-        self._side = side
-        self._image: QImage | None = None
-        self.setMinimumSize(side // 2, side // 2)
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)  # square: captions stay next to the image
-        self.setSizePolicy(policy)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(self._side, self._side)
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return width
-
-    def set_image(self, img: np.ndarray | None) -> None:
-        self._image = None if img is None else to_qimage(squeeze(channels_last(img)))
-        self.update()
-
-    def image_rect(self) -> QRectF:
-        """Where the image is drawn, in widget coordinates."""
-        if self._image is None:
-            return QRectF()
-        w, h = self._image.width(), self._image.height()
-        scale = min((self.width() - 2) / w, (self.height() - 2) / h)
-        scale = math.floor(scale) if scale >= 1 else scale
-        return QRectF(
-            (self.width() - w * scale) / 2, (self.height() - h * scale) / 2, w * scale, h * scale
-        )
-
-    def paintEvent(self, event) -> None:  # noqa: N802
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().window())
-        if self._image is not None:
-            rect = self.image_rect()
-            smooth = rect.width() < self._image.width()  # only shrinking is smoothed
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-            painter.drawImage(rect, self._image)
-            painter.setPen(QPen(QColor(128, 128, 128, 160), 1))
-            painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
-        self.paint_overlay(painter)
-        painter.end()
-
-    def paint_overlay(self, painter: QPainter) -> None:
-        """Subclasses draw on top of the image here."""
-
-
-class DamageCanvas(ImageView):
+class DamageCanvas(PixelView):
     """The damaged image: paint with the mouse, erase to clean, stamp text, undo, drop files."""
 
     changed = Signal()  # the damaged image changed
@@ -140,9 +79,6 @@ class DamageCanvas(ImageView):
         under = np.where(self.erased[..., None], self.clean, self.base)
         a = self.alpha[..., None]
         return squeeze(np.clip(a * self.paint + (1 - a) * under, 0.0, 1.0).astype(np.float32))
-
-    def can_undo(self) -> bool:
-        return bool(self._undo)
 
     def push_undo(self) -> None:
         self._undo.append((self.paint.copy(), self.alpha.copy(), self.erased.copy()))
@@ -224,7 +160,7 @@ class DamageCanvas(ImageView):
         w, h = self.alpha.shape[1], self.alpha.shape[0]
         return ((pos.x() - rect.x()) * w / rect.width(), (pos.y() - rect.y()) * h / rect.height())
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
         p = self.map_to_image(event.position())
@@ -235,7 +171,7 @@ class DamageCanvas(ImageView):
         self._last = p
         self.paint_segment(p, p)
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event) -> None:
         self._hover = event.position()
         if self._last is not None and event.buttons() & Qt.MouseButton.LeftButton:
             p = self.map_to_image(event.position())
@@ -244,11 +180,11 @@ class DamageCanvas(ImageView):
         else:
             self.update()
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._last = None
 
-    def leaveEvent(self, event) -> None:  # noqa: N802
+    def leaveEvent(self, event) -> None:
         self._hover = None
         self.update()
 
@@ -262,11 +198,11 @@ class DamageCanvas(ImageView):
             painter.setPen(QPen(colour, width))
             painter.drawEllipse(self._hover, r, r)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()

@@ -1,4 +1,5 @@
-"""The denoise panel's widgets and layout: banner, images, and Image/Paint/Noise/Output boxes.
+"""The denoise panel's widgets and layout: banner, images, and Image/Paint/Noise/Output boxes
+(the Noise box is a widget of its own, `noise.NoiseBox`).
 
 Each builder makes widgets, keeps them on the panel under plain names and wires them to the
 panel's methods, so the buttons and the Python methods share one code path.
@@ -10,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -18,23 +18,17 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
 )
 
-from explorer.panels.canvas import DamageCanvas, ImageView
-from models.corruption import KINDS
+from explorer.panels.denoise.noise import NoiseBox
+from explorer.widgets.canvas import TOOLS, DamageCanvas
+from explorer.widgets.image_view import PixelView
+from explorer.widgets.layouts import button
 
-TOOLS = ("brush", "eraser", "text")
-LEVEL_TEXT = {
-    "gaussian": "σ {:.2f}",
-    "salt_pepper": "{:.0%} of pixels",
-    "mask": "{:.0%} masked",
-    "watermark": "opacity {:.0%}",
-}
 BANNER_STYLE = (
     "#denoiseBanner { background: #fff3cd; border: 1px solid #e0c36a; border-radius: 4px; }"
     " #denoiseBanner QLabel { color: #5c4400; }"
@@ -56,12 +50,6 @@ def labelled(widget: QSlider, text) -> QHBoxLayout:
     row.addWidget(widget, 1)
     row.addWidget(label)
     return row
-
-
-def button(text: str, slot, tip: str = "") -> QPushButton:
-    widget = QPushButton(text, toolTip=tip)
-    widget.clicked.connect(slot)
-    return widget
 
 
 def banner(panel) -> QFrame:
@@ -154,24 +142,6 @@ def paint_box(panel) -> QGroupBox:
     return box
 
 
-def noise_box(panel) -> QGroupBox:
-    box = QGroupBox("Noise")
-    panel.kind_combo = QComboBox(objectName="noiseKindCombo")
-    panel.kind_combo.addItems(KINDS)
-    panel.kind_combo.currentTextChanged.connect(panel.noise_changed)
-    panel.noise_slider = slider(0, 100, 50, "noiseSlider")
-    panel.noise_slider.valueChanged.connect(panel.noise_changed)
-    panel.level_label = QLabel(minimumWidth=90)
-    strength = QHBoxLayout()
-    strength.addWidget(panel.noise_slider, 1)
-    strength.addWidget(panel.level_label)
-    form = QFormLayout(box)
-    form.addRow("Kind", panel.kind_combo)
-    form.addRow("Strength", strength)
-    form.addRow(button("New noise", panel.new_noise, "Draw the same kind of noise afresh"))
-    return box
-
-
 def output_box(panel) -> QGroupBox:
     box = QGroupBox("Output")
     panel.diff_check = QCheckBox("Show difference", objectName="differenceCheck")
@@ -186,7 +156,7 @@ def output_box(panel) -> QGroupBox:
 
 def images(panel) -> QGridLayout:
     """Clean, damaged (the canvas), repaired and difference, each with a title and a caption."""
-    panel.clean_view, panel.out_view, panel.diff_view = ImageView(), ImageView(), ImageView()
+    panel.clean_view, panel.out_view, panel.diff_view = PixelView(), PixelView(), PixelView()
     panel.canvas = DamageCanvas()
     panel.canvas.setToolTip("Paint, erase or stamp with the mouse; drop an image file to use it")
     panel.noisy_psnr, panel.out_psnr, panel.out_title = QLabel(), QLabel(), QLabel()
@@ -220,6 +190,7 @@ def layout(panel) -> None:
     column.addWidget(banner(panel))
     column.addLayout(images(panel), 1)
     boxes = QHBoxLayout()
-    for box in (source_box, paint_box, noise_box, output_box):
-        boxes.addWidget(box(panel))
+    panel.noise_box = NoiseBox()
+    for box in (source_box(panel), paint_box(panel), panel.noise_box, output_box(panel)):
+        boxes.addWidget(box)
     column.addLayout(boxes)

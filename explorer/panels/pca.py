@@ -12,14 +12,15 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
 )
 
-from explorer.panels.background import AnalysisPanel
-from explorer.panels.images import ImageView, tile
-from explorer.panels.plotting import PALETTE, colour_key, scatter_map
+from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
+from explorer.widgets.image_view import ImageView
+from explorer.widgets.images import tile
+from explorer.widgets.layouts import button, row
+from explorer.widgets.plotting import PALETTE, ClassScatter, colour_key
 from trainer import analysis
 from trainer import checkpoint as checkpoints
 from trainer.analysis import compare as comparison
@@ -83,7 +84,7 @@ def _separation_text(name: str, sep: dict) -> str:
     return f"{name}: 5-NN accuracy {sep['knn']:.0%}, silhouette {sep['silhouette']:.2f}"
 
 
-class ComparePanel(AnalysisPanel):
+class PcaPanel(AnalysisPanel):
     """Is the autoencoder better than PCA at the same code size?"""
 
     def __init__(self, session, parent=None):
@@ -91,13 +92,13 @@ class ComparePanel(AnalysisPanel):
         self.setObjectName("comparePanel")
         self._added: list[dict] = []
         self._pca = None  # ((dataset, code size), PCA's side of the results)
-        self._results: dict | None = None
         self._build()
+        self.follow_session()
 
     # ----- the test-contract style methods ------------------------------------------------
     def results(self) -> dict | None:
         """The last computed figures (curve, errors, separation, angles), or None."""
-        return self._results
+        return self.result()
 
     def add_checkpoint(self, path) -> None:
         """Add a saved model to the error plot; raises CheckpointError for a bad file."""
@@ -105,25 +106,21 @@ class ComparePanel(AnalysisPanel):
         model = ckpt.build_model()
         name = f"{Path(path).stem} ({describe(ckpt.model_config)})"
         self._added.append({"name": name, "model": model, "code_size": model.code_size})
-        self.refresh()
+        self.refresh_now()
 
     def clear_checkpoints(self) -> None:
         self._added.clear()
-        self.refresh()
+        self.refresh_now()
 
     # ----- layout --------------------------------------------------------------------------
     def _build(self) -> None:
         self.summary = QLabel("Train or open a model to compare it with PCA.")
         self.summary.setWordWrap(True)
-        add = QPushButton("Add checkpoint…")
-        add.setToolTip("Put another saved model on the error plot")
-        add.clicked.connect(self._ask_checkpoint)
-        clear = QPushButton("Clear added")
-        clear.clicked.connect(self.clear_checkpoints)
-        top = QHBoxLayout()
-        top.addWidget(self.summary, 1)
-        top.addWidget(add)
-        top.addWidget(clear)
+        add = button(
+            "Add checkpoint…", self._ask_checkpoint, "Put another saved model on the error plot"
+        )
+        clear = button("Clear added", self.clear_checkpoints, "Take the added models off again")
+        top = row(self.summary, add, clear, stretch=0)
 
         self.plot = pg.PlotWidget(objectName="compareErrorPlot")
         self.plot.setLabel("bottom", "code size (components)")
@@ -157,6 +154,7 @@ class ComparePanel(AnalysisPanel):
             plot.setMinimumHeight(200)
             lower.addWidget(plot)
             self.maps.append(plot)
+        self.scatters = [ClassScatter(plot) for plot in self.maps]
         self.key = QLabel()
         self.separation = [QLabel(), QLabel()]
         seps = QHBoxLayout()
@@ -180,22 +178,20 @@ class ComparePanel(AnalysisPanel):
         same = self._pca is not None and self._pca[0][0] is dataset and self._pca[0][1] == key[1]
         cached = self._pca[1] if same else None
         added = list(self._added)
-        self.job.run(
+        self.run_job(
             "Comparing with PCA…",
             lambda report: compute(model, dataset, added, cached, report),
             lambda out: self._show(out, key),
             self._failed,
         )
 
-    def model_changed(self) -> None:
-        self._results = None
+    def reset(self) -> None:
         self.summary.setText("Comparing the new model with PCA…")
 
     def _failed(self, error: Exception) -> None:
         self.summary.setText(f"The comparison failed: {error}")
 
     def _show(self, out: dict, key) -> None:
-        self._results = out
         self._pca = (key, out["pca"])
         k = out["code_size"]
         better = out["model_error"] < out["pca_error"]
@@ -210,8 +206,9 @@ class ComparePanel(AnalysisPanel):
         self.rows_title.setText(f"Test examples and their reconstructions at code size {k}")
         dataset = self.session.dataset
         labels = dataset.test_y.numpy()
-        scatter_map(self.maps[0], out["maps"][0], labels)
-        scatter_map(self.maps[1], out["maps"][1], labels)
+        for plot, scatter, points in zip(self.maps, self.scatters, out["maps"]):
+            scatter.draw(points, labels)
+            plot.autoRange()
         self.key.setText("Colour = label: " + colour_key(dataset.classes))
         title = "Model: codes" if k <= 2 else "Model: codes, first two principal components"
         self.maps[1].setTitle(title)

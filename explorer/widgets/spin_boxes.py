@@ -34,10 +34,10 @@ class ScientificSpinBox(QDoubleSpinBox):
         self._smallest = minimum if minimum > 0 else 1e-6
         self.setValue(value)
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+    def textFromValue(self, value: float) -> str:
         return f"{value:.3g}"
 
-    def valueFromText(self, text: str) -> float:  # noqa: N802
+    def valueFromText(self, text: str) -> float:
         try:
             return float(text)
         except ValueError:
@@ -54,6 +54,6 @@ class ScientificSpinBox(QDoubleSpinBox):
         inside = self.minimum() <= value <= self.maximum()
         return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802
+    def stepBy(self, steps: int) -> None:
         new = grid_step(self.value(), steps, self._smallest)
         self.setValue(min(max(new, self.minimum()), self.maximum()))

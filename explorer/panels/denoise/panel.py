@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import QColorDialog, QFileDialog, QWidget
+from PySide6.QtWidgets import QColorDialog, QFileDialog
 
-from explorer.panels import denoise_controls as controls
-from explorer.panels.canvas import channels_last, squeeze
-from explorer.panels.image_io import ImageFileError, open_image
-from explorer.panels.images import save_png
+from explorer.bundled import bundled_denoiser
+from explorer.panels.base import Panel
+from explorer.panels.denoise import controls
 from explorer.session import to_images
-from models.corruption import LEVELS, corrupt, parse_noise
+from explorer.widgets.image_io import ImageFileError, open_image
+from explorer.widgets.images import channels_last, save_png, squeeze
+from models.corruption import parse_noise
 
-REFRESH_MS = 16  # while painting, the output is decoded at most once per this many ms
-PRETRAINED = Path(__file__).resolve().parents[2] / "resources" / "pretrained"
-BUNDLED = {"digits": PRETRAINED / "digits-denoising.safetensors"}  # dataset -> denoiser
 RED, GREEN = "#b00020", "#1b7f3b"
 
 
@@ -34,42 +31,32 @@ def _db(value: float) -> str:
     return "identical" if value == float("inf") else f"{value:.1f} dB"
 
 
-@functools.lru_cache(maxsize=4)
-def bundled_denoiser(dataset: str, shape: tuple):
-    """The bundled denoising model for this dataset and input shape, or None."""
-    from trainer import checkpoint
+class DenoisePanel(Panel):
+    """Clean, damaged (the canvas) and repaired images side by side, with the PSNR of each.
 
-    path = BUNDLED.get(dataset)
-    try:
-        ckpt = checkpoint.load(path) if path is not None and path.is_file() else None
-    except checkpoint.CheckpointError:
-        return None
-    if ckpt is None or tuple(ckpt.model_config.input_shape) != tuple(shape):
-        return None
-    return ckpt.build_model()
+    The repair is the panel's stale part: any change of the damage or the weights redraws it
+    at most once per COALESCE_MS while shown.
+    """
 
-
-class DenoisePanel(QWidget):
-    """Clean, damaged (the canvas) and repaired images side by side, with the PSNR of each."""
+    COALESCE_MS = 16  # while painting, the output is decoded at most once per this many ms
 
     def __init__(self, session, parent=None):
-        super().__init__(parent)
+        super().__init__(session, parent)
         self.setObjectName("denoisePanel")
-        self.session = session
         self._source: tuple = ("none",)
-        self._seed = 0
         self._out: np.ndarray | None = None
         self._bundled_wanted = True  # the person's choice, kept across model changes
         self._rng = np.random.default_rng()
-        self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self._refresh)
         self._build()
-        session.modelChanged.connect(self._rebuild)
-        session.weightsChanged.connect(self._schedule)
-        self._rebuild()
+        self.setEnabled(False)  # until there is a model
+        self.follow_session()
 
     def _build(self) -> None:
         controls.layout(self)
-        self.canvas.changed.connect(self._schedule)
+        self.kind_combo = self.noise_box.kind_combo
+        self.noise_slider = self.noise_box.noise_slider
+        self.noise_box.changed.connect(self.noise_changed)
+        self.canvas.changed.connect(self.mark_stale)
         self.canvas.fileDropped.connect(self.open_image)
         self.show_difference(False)
         QShortcut(
@@ -80,19 +67,18 @@ class DenoisePanel(QWidget):
         )
 
     # -- the model -------------------------------------------------------------------------
-    def _rebuild(self) -> None:
+    def model_changed(self) -> None:
         """A new model or dataset: match its shape, noise and objective."""
         config, data = self.session.config, self.session.dataset
-        ready = config is not None and data is not None
-        self.setEnabled(ready)
-        if not ready:
+        self.setEnabled(self.ready())
+        if not self.ready():
             return
         c, h, w = config.input_shape
         self.paint_form.setRowVisible(self.ink_row, c == 1)
         self.paint_form.setRowVisible(self.colour_button, c == 3)
         self.set_ink(np.resize(self.canvas.ink, c))
         self.size_slider.setMaximum(max(4, min(h, w) // 2))
-        self.set_noise(*parse_noise(config.noise), redraw=False)
+        self.noise_box.set_noise(*parse_noise(config.noise), quiet=True)
         self.index_spin.blockSignals(True)
         self.index_spin.setRange(0, len(data.test_x) - 1)
         self.index_spin.blockSignals(False)
@@ -105,14 +91,18 @@ class DenoisePanel(QWidget):
         ):
             self.show_test_image(self.index_spin.value())
         else:
-            self.canvas.set_base(self._noisy(self.canvas.clean))
+            self.canvas.set_base(self.noise_box.apply(self.canvas.clean))
+        self.mark_stale(now=True)
+
+    def _denoises(self) -> bool:
+        """Whether the session's model was trained to remove a corruption."""
+        return self.session.model.corruption is not None
 
     def _bundled(self):
         """The bundled denoiser when the session's model isn't one and one fits, else None."""
-        config, data = self.session.config, self.session.dataset
-        if config is None or config.objective == "denoising" or data is None:
+        if not self.ready() or self._denoises():
             return None
-        return bundled_denoiser(data.name, tuple(config.input_shape))
+        return bundled_denoiser(self.session.dataset.name, tuple(self.session.config.input_shape))
 
     def repairer(self):
         """The model that repairs: the session's, or the bundled denoiser when chosen."""
@@ -122,11 +112,11 @@ class DenoisePanel(QWidget):
     def use_bundled(self, on: bool) -> None:
         self._bundled_wanted = bool(on)
         self._update_banner()
-        self._schedule()
+        self.mark_stale()
 
     def _update_banner(self) -> None:
         config, bundled = self.session.config, self._bundled()
-        self.banner.setVisible(config.objective != "denoising")
+        self.banner.setVisible(not self._denoises())
         self.bundled_check.setVisible(bundled is not None)
         self.bundled_check.blockSignals(True)
         self.bundled_check.setChecked(self._bundled_wanted)
@@ -156,7 +146,7 @@ class DenoisePanel(QWidget):
     def _load(self, clean: np.ndarray, source: tuple, note: str) -> None:
         clean = channels_last(np.clip(clean, 0.0, 1.0))
         self._source = source
-        self.canvas.set_clean(clean, self._noisy(clean))
+        self.canvas.set_clean(clean, self.noise_box.apply(clean))
         self.clean_view.set_image(clean)
         self.source_label.setText(note)
         self.message.setText("")
@@ -235,50 +225,23 @@ class DenoisePanel(QWidget):
 
     def noise(self) -> tuple[str, float]:
         """(kind, level) the kind combo and noiseSlider set."""
-        kind = self.kind_combo.currentText()
-        return kind, self.noise_slider.value() / 100 * min(LEVELS[kind][1], 1.0)
+        return self.noise_box.noise()
 
-    def set_noise(self, kind: str, level: float, redraw: bool = True) -> None:
-        for widget in (self.kind_combo, self.noise_slider):
-            widget.blockSignals(True)
-        self.kind_combo.setCurrentText(kind)
-        self.noise_slider.setValue(round(100 * level / min(LEVELS[kind][1], 1.0)))
-        for widget in (self.kind_combo, self.noise_slider):
-            widget.blockSignals(False)
-        self.noise_changed(redraw=redraw)
+    def set_noise(self, kind: str, level: float) -> None:
+        self.noise_box.set_noise(kind, level)
 
     def new_noise(self) -> None:
-        self._seed += 1
-        self.noise_changed()
+        self.noise_box.new_noise()
 
-    def noise_changed(self, *_, redraw: bool = True) -> None:
-        kind, level = self.noise()
-        self.level_label.setText(controls.LEVEL_TEXT[kind].format(level))
-        self.level_label.setToolTip(LEVELS[kind][2])
-        if redraw:
-            self.canvas.set_base(self._noisy(self.canvas.clean))
-
-    def _noisy(self, clean: np.ndarray) -> np.ndarray:
-        """The clean image corrupted by the chosen noise, seeded (same seed, same noise)."""
-        kind, level = self.noise()
-        if level <= 0:
-            return clean
-        x = torch.from_numpy(np.ascontiguousarray(clean.transpose(2, 0, 1)))[None]
-        g = torch.Generator().manual_seed(self._seed)
-        return corrupt(x, f"{kind}:{level}", generator=g)[0].permute(1, 2, 0).numpy()
+    def noise_changed(self) -> None:
+        """The noise settings changed: the damaged image gets the new noise under the paint."""
+        self.canvas.set_base(self.noise_box.apply(self.canvas.clean))
 
     # -- output ----------------------------------------------------------------------------
-    def _schedule(self) -> None:
-        """Coalesce changes: the output is decoded at most once per REFRESH_MS."""
-        if not self._timer.isActive():
-            self._timer.start()
-
     @torch.no_grad()
-    def _refresh(self) -> None:
-        self._timer.stop()
+    def refresh(self) -> None:
+        """Repair the damaged image with the repairer; show it, the difference and the PSNRs."""
         model = self.repairer()
-        if model is None:
-            return
         damaged = channels_last(self.canvas.image())
         x = torch.from_numpy(np.ascontiguousarray(damaged.transpose(2, 0, 1)))[None]
         self._out = to_images(model.decode(model.encode(x)))[0]
@@ -299,8 +262,7 @@ class DenoisePanel(QWidget):
 
     def denoised(self) -> np.ndarray:
         """The repair of the damaged image, float in [0, 1], [H, W] or [H, W, C]."""
-        if self._timer.isActive() or self._out is None:
-            self._refresh()
+        self.up_to_date()
         return self._out
 
     def psnr(self) -> tuple[float, float]:

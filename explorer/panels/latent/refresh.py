@@ -1,0 +1,62 @@
+"""The latent map's background work: one job at a time, on a replica of the model, never on
+the display copy. `encode` re-encodes the test split and refits the axes; `grid` decodes the
+grid over the visible range. Results come back on the GUI thread, tagged with the session
+version they were computed for; a newer request drops the older one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QRectF, Signal
+
+from explorer.jobs import Job
+from explorer.panels.latent import work
+
+
+class Refresher(QObject):
+    """Background jobs for a LatentPanel's session; `finished` after each delivered one."""
+
+    codesReady = Signal(int, object, object, object)  # version, codes, work.Axes, xy
+    gridReady = Signal(object, object)  # the mosaic image, its QRectF in map coordinates
+    finished = Signal()
+
+    def __init__(self, session, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._job = Job(self)
+        self._replica = work.Replica()
+        self._job.finished.connect(self.finished)
+
+    def busy(self) -> bool:
+        return self._job.busy()
+
+    def invalidate(self) -> None:
+        """Drop the running job's result."""
+        self._job.invalidate()
+
+    def encode(self, pca: bool, dims: tuple[int, int], previous) -> None:
+        """Encode the test split with the newest weights and project it (PCA signs kept
+        towards `previous`, or the code dimensions `dims`)."""
+        version, state = self.session.snapshot()
+        config, x = self.session.model.config, self.session.dataset.test_x
+        replica = self._replica
+
+        def job(report):
+            codes = replica.run(config, state, lambda model: work.encode(model, x, report))
+            axes = work.project(codes, pca, dims, previous)
+            return version, codes, axes, (codes - axes.center) @ axes.basis.T
+
+        self._job.run(job, lambda result: self.codesReady.emit(*result))
+
+    def grid(self, view_range, size_px, n: int, origin, basis) -> None:
+        """Decode a grid of square cells (n along the shorter side) over `view_range` in one
+        batch; the mosaic arrives with the rectangle it covers."""
+        codes, columns = work.grid_codes(view_range, size_px, n, origin, basis)
+        _, state = self.session.snapshot()
+        config, replica = self.session.model.config, self._replica
+
+        def job(_report):
+            return replica.run(config, state, lambda m: work.grid_mosaic(m, codes, columns))
+
+        (x0, x1), (y0, y1) = view_range
+        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self._job.run(job, lambda mosaic: self.gridReady.emit(mosaic, rect))

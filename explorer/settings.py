@@ -1,0 +1,61 @@
+"""What the window keeps between starts, in settings.ini of the per-user folder: geometry,
+dock layout, the last tab, the training form, the loss plot's log scale, recent files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from trainer.paths import home
+
+MAX_RECENT = 8
+
+
+class Settings:
+    """A typed view of settings.ini; `restore(window)` at start, `save(window)` on close."""
+
+    def __init__(self) -> None:
+        self.store = QSettings(str(home() / "settings.ini"), QSettings.Format.IniFormat)
+
+    def restore(self, window) -> bool:
+        """Put the saved geometry, docks, tab, form and plot scale on `window` (a MainWindow);
+        True when the training form got saved settings."""
+        s = self.store
+        if s.value("window/geometry"):
+            window.restoreGeometry(s.value("window/geometry"))
+            window.restoreState(s.value("window/state"))
+        tab = s.value("window/tab", "")
+        if tab in window.tabs.names():
+            window.tabs.show_panel(tab)
+        window.loss.log_check.setChecked(s.value("plot/log", True, type=bool))
+        text = s.value("form/config")
+        return bool(text and window.form.from_json(text))
+
+    def save(self, window) -> None:
+        s = self.store
+        s.setValue("window/geometry", window.saveGeometry())
+        s.setValue("window/state", window.saveState())
+        s.setValue("window/tab", window.tabs.current_name())
+        s.setValue("plot/log", window.loss.log_check.isChecked())
+        self.save_form(window.form)
+        s.sync()
+
+    def save_form(self, form) -> None:
+        """The training form's settings (kept at every Train too, so a crash loses none)."""
+        self.store.setValue("form/config", form.to_json())
+
+    # -- recent files --------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        """The most recently opened or saved checkpoints, newest first."""
+        value = self.store.value("recent/files", [])
+        paths = [value] if isinstance(value, str) else list(value or [])
+        return [p for p in paths if p]
+
+    def add_recent_file(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        paths = [path, *(p for p in self.recent_files() if p != path)][:MAX_RECENT]
+        self.store.setValue("recent/files", paths)
+
+    def clear_recent_files(self) -> None:
+        self.store.setValue("recent/files", [])

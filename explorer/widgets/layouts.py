@@ -1,0 +1,26 @@
+"""Small builders the panels' layouts share: a button wired to its slot, a row of widgets."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLayout, QPushButton, QWidget
+
+
+def button(text: str, slot, tip: str = "", **properties) -> QPushButton:
+    """A push button that calls `slot()` when clicked, with a tooltip."""
+    widget = QPushButton(text, toolTip=tip, **properties)
+    widget.clicked.connect(lambda _checked=False: slot())
+    return widget
+
+
+def row(*items: QWidget | QLayout | None, stretch: int | None = None) -> QHBoxLayout:
+    """Widgets and layouts side by side; None is a stretch; item number `stretch` (if given)
+    takes the spare width."""
+    layout = QHBoxLayout()
+    for i, item in enumerate(items):
+        if item is None:
+            layout.addStretch(1)
+        elif isinstance(item, QLayout):
+            layout.addLayout(item, 1 if i == stretch else 0)
+        else:
+            layout.addWidget(item, 1 if i == stretch else 0)
+    return layout
