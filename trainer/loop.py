@@ -116,13 +116,15 @@ class Trainer:
         cfg, model, device = self.train_config, self.model, self.device
         n, bs = len(self.train_index), cfg.batch_size
         first = (self.history["val"]["epoch"] or [0])[-1]
-        total = math.ceil(n / bs) * cfg.epochs
+        # A last batch of one image is left out of the epoch: batch norm cannot train on it.
+        per_epoch = max(1, n // bs if n % bs == 1 else math.ceil(n / bs))
+        total = per_epoch * cfg.epochs
         self._begin(total=total, last_epoch=first + cfg.epochs)
         out, epoch = None, first
         # The objective names the terms whose weight warms up (the VAE: kl); others have none.
         # A warm-up lasts at most half the run, so a shortened run still ends at full weight.
         warm_epochs = min(cfg.kl_warmup, cfg.epochs // 2)
-        warm_steps = math.ceil(n / bs) * warm_epochs if getattr(model, "warmup_terms", ()) else 0
+        warm_steps = per_epoch * warm_epochs if getattr(model, "warmup_terms", ()) else 0
         settle = first + math.ceil(rising_share(cfg.schedule) * cfg.epochs)
         stopper = EarlyStopping(cfg.patience if len(self.val_index) else 0, settle)
         try:
@@ -138,7 +140,7 @@ class Trainer:
                 order = torch.randperm(n, generator=gen, device=device)
                 if keep is not None:
                     order = keep[order]
-                for i in range(0, n, bs):
+                for i in range(0, per_epoch * bs, bs):
                     if self._stop.is_set() or not self._resume.is_set():
                         if not self._stop.is_set():
                             yield self._progress(epoch, weights=True)
@@ -164,7 +166,7 @@ class Trainer:
                     self.step += 1
                     if self.step == self._start_step + 1:  # the rate leaves out warm-up
                         self._last_sync, self._synced_step = time.perf_counter(), self.step
-                    if time.perf_counter() - self._last_sync >= SYNC_S and i + bs < n:
+                    if time.perf_counter() - self._last_sync >= SYNC_S and i + bs < per_epoch * bs:
                         error = self._sync(out)
                         if error:
                             yield self._progress(epoch, weights=True, error=error)

@@ -37,11 +37,12 @@ class Recipe:
     batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 0.0
+    schedule: str = "onecycle"
     samples: int = 200_000  # training examples to show: epochs = samples / n
     epochs: int = 100  # when n is unknown (a folder not read yet)
 
 
-LINEAR = dict(loss="mse", batch_size=128, weight_decay=0.0)  # PCA's objective: nothing else
+LINEAR = dict(loss="mse", batch_size=128, schedule="cosine")  # PCA's objective, steadily
 TABLE: dict[tuple[str, str], Recipe] = {
     ("8x8", "linear"): Recipe(**LINEAR, lr=5e-2, samples=144_000),
     ("8x8", "mlp"): Recipe((256, 128, 64), "group", weight_decay=0.3, samples=216_000),
@@ -54,7 +55,7 @@ TABLE: dict[tuple[str, str], Recipe] = {
     ("32x32", "conv"): Recipe((32, 64, 128), "batch", dense=256, weight_decay=1.0, samples=180_000),
 }
 MODEL_FIELDS = ("hidden", "norm", "depth", "dense", "activation", "loss")
-TRAIN_FIELDS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "kl_warmup")
+TRAIN_FIELDS = ("epochs", "batch_size", "lr", "weight_decay", "schedule", "patience", "kl_warmup")
 FIELDS = (*MODEL_FIELDS, *TRAIN_FIELDS)  # the settings a recipe fills in
 
 

@@ -40,6 +40,13 @@ def test_training_lowers_the_validation_loss(digits):
     assert set(last.val_terms) == {"loss", "recon"} and last.samples_per_s > 0
 
 
+def test_batch_norm_trains_when_an_epoch_would_end_on_one_image(digits):
+    # 1295 training images in batches of 1294 leave one over: that batch is left out.
+    trainer = Trainer(_config(norm="batch"), TrainConfig(epochs=2, batch_size=1294), digits)
+    last = list(trainer.run())[-1]
+    assert last.done and last.error is None and last.step == 2
+
+
 def test_a_seeded_run_repeats_exactly(digits):
     def run(seed):
         config = _config(objective="denoising", noise="gaussian:0.3")
