@@ -130,7 +130,7 @@ def _train(job: dict, conn, control, locks) -> None:
     for last in trainer.run():
         now = time.perf_counter()
         final = last.done or last.stopped or last.error is not None
-        paused = trainer.paused and not final
+        paused = last.paused  # the pause itself, not a pause asked for since this step
         if final or paused or now - last_publish >= PUBLISH_S:
             weights.publish(trainer.model.state_dict())
             last_publish = now

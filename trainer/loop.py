@@ -143,7 +143,7 @@ class Trainer:
                 for i in range(0, per_epoch * bs, bs):
                     if self._stop.is_set() or not self._resume.is_set():
                         if not self._stop.is_set():
-                            yield self._progress(epoch, weights=True)
+                            yield self._progress(epoch, weights=True, paused=True)
                             self.waiting.set()
                             self._resume.wait()
                             self.waiting.clear()

@@ -24,6 +24,7 @@ class Progress:
     error: str | None = None
     lr: float = 0.0  # the learning rate of the latest step
     best_epoch: int = 0  # early stopping: the epoch whose weights the run keeps (0: none yet)
+    paused: bool = False  # the run is about to wait in a pause (its last Progress before it)
 
 
 def empty_history(names: list[str]) -> dict:
