@@ -12,7 +12,15 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer.training import editors
 from explorer.training.editors import FOLDER, set_data
@@ -21,7 +29,6 @@ from models.config import Setting, owners, settings_of
 from trainer import data, recipes
 from trainer.config import GROUPS, TrainConfig, settings
 
-START = ("digits", "mlp", "vae", 2)  # the form's first settings: dataset, backbone, objective, code
 MODEL = {s.name for s in settings_of(ModelConfig)}
 
 
@@ -52,6 +59,13 @@ class TrainingForm(QWidget):
                              f"{recipes.SMALL_CODE}) fills in the recipe's defaults "
                              "(trainer/recipes.py), the same as `train` uses.")  # fmt: skip
         layout.addWidget(self.note)
+        self.new_run_button = QPushButton("New run", objectName="newRunButton")
+        self.new_run_button.setToolTip(
+            "Reset every setting to the recipe for the chosen dataset, backbone, objective and "
+            "code size: what `train` uses when given only those (Ctrl+N)."
+        )
+        self.new_run_button.clicked.connect(self.new_run)
+        layout.addWidget(self.new_run_button, 0, Qt.AlignmentFlag.AlignRight)
         self._recipe_key = None  # the _key() whose recipe the form shows
         self._loading = False  # set_configs is filling the form: no recipe
         self.dataset.activated.connect(self._dataset_activated)
@@ -120,13 +134,22 @@ class TrainingForm(QWidget):
         self._last_dataset = self.dataset.currentIndex()
 
     def reset(self) -> None:
-        """The first settings: START's dataset, backbone, objective and code size, and the
-        recipe's defaults for them (what the command line uses when given only those)."""
-        dataset, backbone, objective, code_size = START
-        self.set_configs(
-            ModelConfig(backbone=backbone, objective=objective, code_size=code_size),
-            TrainConfig(dataset=dataset),
+        """The command line's defaults: what `train --out FILE` trains, given no other flag
+        (the config's defaults, then the recipe for their dataset and backbone)."""
+        self._reset_to(ModelConfig(), TrainConfig())
+
+    def new_run(self) -> None:
+        """Every setting back to what `train` uses for the chosen dataset, backbone,
+        objective and code size (the recipe, and the config's defaults for the rest)."""
+        model = ModelConfig(
+            backbone=self.backbone.currentData(),
+            objective=self.objective.currentData(),
+            code_size=self.code_size.value(),
         )
+        self._reset_to(model, TrainConfig(dataset=self.dataset.currentData()))
+
+    def _reset_to(self, model: ModelConfig, train: TrainConfig) -> None:
+        self.set_configs(model, train)
         self._recipe_key = None
         self.apply_recipe()
 
