@@ -8,6 +8,7 @@ field: `codeSizeSpin`, `backboneCombo`, `hiddenEdit`, ... (DESIGN.md's test cont
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -24,8 +25,9 @@ from PySide6.QtWidgets import (
 
 from explorer.training import editors
 from explorer.training.editors import FOLDER, set_data
-from models import BACKBONES, ModelConfig
+from models import BACKBONES, OBJECTIVES, ModelConfig
 from models.config import Setting, owners, settings_of
+from models.summary import describe_layers
 from trainer import data, recipes
 from trainer.config import GROUPS, TrainConfig, settings
 
@@ -51,8 +53,16 @@ class TrainingForm(QWidget):
             layout.addWidget(box)
             forms[group] = QFormLayout(box)
             forms[group].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._boxes = [forms[group].parentWidget() for group in GROUPS]
+        self.layers = QLabel(objectName="layerShapes", wordWrap=True)
+        self.layers.setToolTip("The shape of the image after each layer of the encoder, as "
+                               "the model these settings build has them (the decoder mirrors "
+                               "them), down to the code.")  # fmt: skip
         for s in self.settings.values():
             self._add_row(forms[s.group], s)
+            if s.name == "hidden":  # the shapes it gives, right under it, two lines kept
+                forms[s.group].addRow(self.layers)
+                self.layers.setMinimumHeight(2 * self.layers.fontMetrics().lineSpacing())
         self._last_dataset = 0
         self.note = QLabel(objectName="recipeNote", wordWrap=True)
         self.note.setToolTip("Changing the dataset or backbone (or the code size across "
@@ -74,7 +84,11 @@ class TrainingForm(QWidget):
         self.backbone.currentIndexChanged.connect(self._recipe_changed)
         self.dataset.currentIndexChanged.connect(self._recipe_changed)
         self.code_size.valueChanged.connect(self._recipe_changed)
+        for name in (*MODEL, "dataset"):  # what the layer shapes depend on
+            for widget in self._rows.get(name, []):
+                editors.changed(widget).connect(self._model_edited)
         self.reset()
+        self._keep_heights()
 
     def _add_row(self, form: QFormLayout, s: Setting) -> None:
         widgets = self._rows[s.name] = editors.make(s)
@@ -104,15 +118,53 @@ class TrainingForm(QWidget):
         )
 
     def _update_rows(self) -> None:
-        chosen = {self.backbone.currentData(), self.objective.currentData()}
-        fixed = BACKBONES[self.backbone.currentData()].fixed
+        backbone = BACKBONES[self.backbone.currentData()]
+        self._show_rows(self.backbone.currentData(), self.objective.currentData())
+        for name, widgets in self._rows.items():
+            label = self._forms[name].labelForField(widgets[0])
+            label.setText(backbone.labels.get(name, self.settings[name].label))
+            for widget in widgets:
+                widget.setEnabled(name not in backbone.fixed)
+            if name in backbone.fixed:  # e.g. the linear backbone's output is not in [0, 1]
+                self._write(name, backbone.fixed[name][0])
+        self._update_layers()
+
+    def _show_rows(self, backbone: str, objective: str) -> None:
+        """Show the rows of the settings that `backbone` and `objective` use."""
         for name, widgets in self._rows.items():
             users = set(owners(name))
             for widget in widgets:
-                self._forms[name].setRowVisible(widget, not users or bool(users & chosen))
-                widget.setEnabled(name not in fixed)
-            if name in fixed:  # e.g. the linear backbone's output is not in [0, 1]: mse only
-                self._write(name, fixed[name][0])
+                shown = not users or bool(users & {backbone, objective})
+                self._forms[name].setRowVisible(widget, shown)
+
+    def _keep_heights(self) -> None:
+        """Give each group the height of its tallest row set, so rows below it stay where
+        they are when the backbone or objective changes which rows show."""
+        tallest = [0] * len(self._boxes)
+        for backbone, objective in itertools.product(BACKBONES, OBJECTIVES):
+            self._show_rows(backbone, objective)
+            for i, box in enumerate(self._boxes):
+                tallest[i] = max(tallest[i], box.sizeHint().height())
+        for box, height in zip(self._boxes, tallest):
+            box.setMinimumHeight(height)
+        self._update_rows()
+
+    def _model_edited(self) -> None:
+        if not self._loading:
+            self._update_layers()
+
+    def input_shape(self) -> tuple[int, int, int]:
+        """The (C, H, W) the chosen dataset will be read at."""
+        return data.shape_and_size(self.dataset.currentData())[0]
+
+    def _update_layers(self) -> None:
+        """The layer shapes of the model these settings build, under the hidden sizes."""
+        config = self.model_config()
+        config.input_shape = self.input_shape()
+        try:
+            self.layers.setText(f"Layers: {describe_layers(config)}")
+        except ValueError as error:
+            self.layers.setText(f"Cannot be built: {error}")
 
     def _dataset_activated(self, index: int) -> None:
         if self.dataset.itemData(index) != FOLDER:
