@@ -1,6 +1,6 @@
 """What the window keeps between starts, in settings.ini of the per-user folder: geometry,
-dock layout, the last tab, the loss plot's log scale, recent files. The training form is not
-kept: it shows the open model's settings."""
+dock layout, the last tab, the loss plot's log scale, smooth image scaling, recent files.
+The training form is not kept: it shows the open model's settings."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class Settings:
         if tab in window.tabs.names():
             window.tabs.show_panel(tab)
         window.loss.log_check.setChecked(s.value("plot/log", True, type=bool))
+        window.actions_by_name["smooth"].setChecked(s.value("view/smooth", False, type=bool))
 
     def save(self, window) -> None:
         s = self.store
@@ -36,6 +37,7 @@ class Settings:
         s.setValue("window/state", window.saveState())
         s.setValue("window/tab", window.tabs.current_name())
         s.setValue("plot/log", window.loss.log_check.isChecked())
+        s.setValue("view/smooth", window.actions_by_name["smooth"].isChecked())
         s.sync()
 
     # -- recent files --------------------------------------------------------------------------

@@ -195,7 +195,8 @@ class InterpolationPanel(Panel):
 
     def refresh(self) -> None:
         self._catch_up()
-        self.strip.set_image(tile(self.frames(), pad=1))
+        frames = self.frames()
+        self.strip.set_image(tile(frames, pad=1), tile=frames.shape[1:])
 
     def weights_changed(self) -> None:
         """New weights from training: redo the endpoints and frame if shown, else when needed;

@@ -125,7 +125,7 @@ class SamplePanel(Panel):
         t = self.temperature.value()
         self._codes = prior_sample(n * n, size, t, generator, mean=mean, cov=cov).numpy()
         self._images = self.session.decode(self._codes)
-        self.view.set_image(tile(self._images, cols=n, pad=1))
+        self.view.set_image(tile(self._images, cols=n, pad=1), tile=self._images.shape[1:])
         self.seed_label.setText(f"seed {self._seed}")
 
     def model_changed(self) -> None:
