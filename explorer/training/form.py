@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from explorer.training import editors
 from explorer.training.editors import FOLDER, set_data
+from explorer.training.folder_info import FolderInfo
 from models import BACKBONES, OBJECTIVES, ModelConfig
 from models.config import Setting, owners, settings_of
 from models.summary import describe_layers
@@ -54,12 +55,15 @@ class TrainingForm(QWidget):
             forms[group] = QFormLayout(box)
             forms[group].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._boxes = [forms[group].parentWidget() for group in GROUPS]
+        self.folder_info = FolderInfo()
         self.layers = QLabel(objectName="layerShapes", wordWrap=True)
         self.layers.setToolTip("The shape of the image after each layer of the encoder, as "
                                "the model these settings build has them (the decoder mirrors "
                                "them), down to the code.")  # fmt: skip
         for s in self.settings.values():
             self._add_row(forms[s.group], s)
+            if s.name == "dataset":  # what a folder holds, right under it
+                forms[s.group].addRow(self.folder_info)
             if s.name == "hidden":  # the shapes it gives, right under it, two lines kept
                 forms[s.group].addRow(self.layers)
                 self.layers.setMinimumHeight(2 * self.layers.fontMetrics().lineSpacing())
@@ -83,6 +87,7 @@ class TrainingForm(QWidget):
         self.backbone.currentIndexChanged.connect(self._update_rows)
         self.backbone.currentIndexChanged.connect(self._recipe_changed)
         self.dataset.currentIndexChanged.connect(self._recipe_changed)
+        self.dataset.currentIndexChanged.connect(self._folder_changed)
         self.code_size.valueChanged.connect(self._recipe_changed)
         for name in (*MODEL, "dataset"):  # what the layer shapes depend on
             for widget in self._rows.get(name, []):
@@ -165,6 +170,10 @@ class TrainingForm(QWidget):
             self.layers.setText(f"Layers: {describe_layers(config)}")
         except ValueError as error:
             self.layers.setText(f"Cannot be built: {error}")
+
+    def _folder_changed(self) -> None:
+        if self.dataset.currentData() != FOLDER:  # not while the folder dialog is open
+            self.folder_info.show_for(self.dataset.currentData())
 
     def _dataset_activated(self, index: int) -> None:
         if self.dataset.itemData(index) != FOLDER:
