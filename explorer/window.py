@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer.bundled import DEFAULT_CHECKPOINT, load_checkpoint
 from explorer.dialogs import FileDialogs
@@ -103,6 +110,8 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self, objectName=name)
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        for float_button in dock.findChildren(QAbstractButton, "qt_dockwidget_floatbutton"):
+            float_button.setToolTip(f"Float the {title} panel in its own window")
         self.addDockWidget(area, dock)
         return dock
 
