@@ -19,8 +19,10 @@ class FileDialogs:
         self.window = window
 
     def new_run(self) -> None:
-        self.window.form.reset()
-        self._status("New run: choose the settings, then Train (Ctrl+T).")
+        self.window.form.new_run()
+        self._status(
+            "New run: the recipe's settings are filled in; change any, then Train (Ctrl+T)."
+        )
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open checkpoint", self.folder(), FILTER)

@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from explorer.widgets.image_view import scaling
+
 
 class RecentFiles:
     """The File menu's "Open recent" list (kept in `settings`, newest first)."""
@@ -88,4 +90,11 @@ def build_menus(window) -> dict[str, QAction]:
     view_menu = bar.addMenu("&View")
     for dock in window.docks:
         view_menu.addAction(dock.toggleViewAction())
+    view_menu.addSeparator()
+    a["smooth"] = smooth = QAction("Smooth image &scaling", window, checkable=True)
+    smooth.setStatusTip("Blend the pixels of small images shown large (the canvas you paint on "
+                        "keeps sharp pixels); off shows each pixel as a square.")  # fmt: skip
+    smooth.setChecked(scaling().smooth)
+    smooth.toggled.connect(scaling().set_smooth)
+    view_menu.addAction(smooth)
     return a

@@ -1,5 +1,6 @@
 """What the window keeps between starts, in settings.ini of the per-user folder: geometry,
-dock layout, the last tab, the training form, the loss plot's log scale, recent files."""
+dock layout, the last tab, the loss plot's log scale, smooth image scaling, recent files.
+The training form is not kept: it shows the open model's settings."""
 
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ class Settings:
     def __init__(self) -> None:
         self.store = QSettings(str(home() / "settings.ini"), QSettings.Format.IniFormat)
 
-    def restore(self, window) -> bool:
-        """Put the saved geometry, docks, tab, form and plot scale on `window` (a MainWindow);
-        True when the training form got saved settings."""
+    def restore(self, window) -> None:
+        """Put the saved geometry, docks, tab and plot scale on `window` (a MainWindow)."""
         s = self.store
         if s.value("window/geometry"):
             window.restoreGeometry(s.value("window/geometry"))
@@ -29,8 +29,7 @@ class Settings:
         if tab in window.tabs.names():
             window.tabs.show_panel(tab)
         window.loss.log_check.setChecked(s.value("plot/log", True, type=bool))
-        text = s.value("form/config")
-        return bool(text and window.form.from_json(text))
+        window.actions_by_name["smooth"].setChecked(s.value("view/smooth", False, type=bool))
 
     def save(self, window) -> None:
         s = self.store
@@ -38,12 +37,8 @@ class Settings:
         s.setValue("window/state", window.saveState())
         s.setValue("window/tab", window.tabs.current_name())
         s.setValue("plot/log", window.loss.log_check.isChecked())
-        self.save_form(window.form)
+        s.setValue("view/smooth", window.actions_by_name["smooth"].isChecked())
         s.sync()
-
-    def save_form(self, form) -> None:
-        """The training form's settings (kept at every Train too, so a crash loses none)."""
-        self.store.setValue("form/config", form.to_json())
 
     # -- recent files --------------------------------------------------------------------------
     def recent_files(self) -> list[str]:

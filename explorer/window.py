@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer.bundled import DEFAULT_CHECKPOINT, load_checkpoint
 from explorer.dialogs import FileDialogs
@@ -24,7 +31,7 @@ from explorer.session import Session, use_one_gui_thread
 from explorer.settings import Settings
 from explorer.training.controls import TrainingPanel
 from explorer.training.loss_plot import LossPanel
-from explorer.training.run import TrainingRun
+from explorer.training.run import IDLE, TrainingRun
 from models import ModelConfig, build
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError
@@ -70,6 +77,7 @@ class MainWindow(QMainWindow):
         self.recovery = Recovery(self.session, self.banner, self.is_training, self)
 
         self.session.modelChanged.connect(self._update_status)
+        self.session.modelChanged.connect(self._show_model_settings)
         self.session.weightsChanged.connect(self._update_status)
         self.session.fileChanged.connect(self._update_status)
         self.session.trainRequested.connect(self._on_train_requested)
@@ -91,7 +99,7 @@ class MainWindow(QMainWindow):
         self.resize(1360, 860)
         self.resizeDocks([self.docks[0]], [330], Qt.Horizontal)
         self.resizeDocks([self.docks[1]], [240], Qt.Vertical)
-        self._form_restored = self.settings.restore(self)
+        self.settings.restore(self)
         if open_later:
             self.statusBar().showMessage("Loading the model...")
             QTimer.singleShot(0, lambda: self._open_initial(checkpoint))
@@ -102,13 +110,14 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self, objectName=name)
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        for float_button in dock.findChildren(QAbstractButton, "qt_dockwidget_floatbutton"):
+            float_button.setToolTip(f"Float the {title} panel in its own window")
         self.addDockWidget(area, dock)
         return dock
 
     # -- the test contract -----------------------------------------------------------------
     def start_training(self) -> bool:
         """Train a new model from the form's settings in the background."""
-        self.settings.save_form(self.form)
         return self.run.start(self.form.model_config(), self.form.train_config())
 
     def stop_training(self) -> None:
@@ -133,7 +142,6 @@ class MainWindow(QMainWindow):
         self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, path=path)
         if path.resolve() != DEFAULT_CHECKPOINT.resolve():
             self.recent.add(path)
-            self.form.set_configs(ckpt.model_config, ckpt.train_config)
         self._status(f"Opened {path.name}")
 
     def save_checkpoint(self, path: str | Path) -> Path:
@@ -149,12 +157,13 @@ class MainWindow(QMainWindow):
         return saved
 
     # -- internals -------------------------------------------------------------------------
-    def _open_initial(self, path) -> None:
-        self._open_first(path)
-        if not self._form_restored:  # no saved settings: start from the model's
+    def _show_model_settings(self) -> None:
+        """The form shows the open model's settings (opened, restored or bundled), so Train
+        builds what the status bar names; a run's own new model leaves the form as it is."""
+        if self.run.state == IDLE:
             self.form.set_configs(self.session.config, self.session.train_config)
 
-    def _open_first(self, path) -> None:
+    def _open_initial(self, path) -> None:
         if path is not None:
             try:
                 self.open_checkpoint(path)

@@ -40,12 +40,14 @@ class Backbone(nn.Module):
     What callers ask instead of testing a backbone's name: `uses` (the ModelConfig fields it
     reads; the form shows their rows only for it), `fixed` (settings it allows one value of,
     with the reason), `affine` (whether decode is an affine map, so its outputs span a
-    subspace that PCA's can be compared with) and `about` (one line for tooltips and --help).
+    subspace that PCA's can be compared with), `labels` (the form's name for a setting that
+    means something else here) and `about` (one line for tooltips and --help).
     """
 
     about = ""
     uses: tuple[str, ...] = ()
     fixed: dict[str, tuple[object, str]] = {}  # field -> (the only value, why)
+    labels: dict[str, str] = {}  # field -> the form's label for it with this backbone
     affine = False
 
     def __init__(self, config: ModelConfig, head_size: int) -> None:
@@ -187,6 +189,7 @@ class ConvBackbone(Backbone):
 
     about = "strided convolutions down, transposed convolutions up; images of 8 x 8 or more."
     uses = ("hidden", "activation", "norm", "depth", "dense")
+    labels = {"hidden": "Channels per stage"}
 
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QGridLayout,
     QHBoxLayout,
@@ -84,6 +85,8 @@ class ClusterPanel(AnalysisPanel):
         self.k_spin.valueChanged.connect(self._k_changed)
         self.colour_check = QCheckBox("Colour the latent map by cluster")
         self.colour_check.setChecked(True)
+        self.colour_check.setToolTip("Colour the latent map's dots by these clusters instead of "
+                                     "by their labels")  # fmt: skip
         self.colour_check.toggled.connect(self._send)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("k-means clusters on the codes, k ="))
@@ -104,6 +107,8 @@ class ClusterPanel(AnalysisPanel):
         self.table = QTableWidget(objectName="clusterTable")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setToolTip("Test examples of each class (column) in each cluster (row)")
+        for corner in self.table.findChildren(QAbstractButton, "qt_tableview_cornerbutton"):
+            corner.setToolTip("Select every cell of the table")
         for header in (self.table.horizontalHeader(), self.table.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             header.setMinimumSectionSize(20)

@@ -130,11 +130,16 @@ class FeaturePanel(AnalysisPanel):
         self.per_class = QSpinBox(objectName="labelsPerClassSpin")
         self.per_class.setRange(1, 1000)
         self.per_class.setValue(10)
+        self.per_class.setToolTip("Labelled training examples per class the classifier sees; "
+                                  "pretraining helps most when they are few")  # fmt: skip
         self.steps = QSpinBox(objectName="pretrainStepsSpin")
         self.steps.setRange(10, 5000)
         self.steps.setSingleStep(50)
         self.steps.setValue(200)
+        self.steps.setToolTip("Gradient steps of fine-tuning for each of the two classifiers; "
+                              "more fit the few labels better, then overfit")  # fmt: skip
         run = QPushButton("Run the experiment", objectName="pretrainButton")
+        run.setToolTip("Fine-tune both classifiers and compare their test accuracy")
         run.clicked.connect(self.run_pretraining)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("labels per class"))

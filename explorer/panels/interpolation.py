@@ -83,8 +83,13 @@ class InterpolationPanel(Panel):
     # ----- building --------------------------------------------------------------------
     def _build(self) -> None:
         self.spin_a, self.spin_b = QSpinBox(prefix="A: test #"), QSpinBox(prefix="B: test #")
+        self.spin_a.setToolTip("The test image at end A of the path")
+        self.spin_b.setToolTip("The test image at end B of the path")
         self.mode = QComboBox()
         self.mode.addItems(["Linear", "Spherical (slerp)"])
+        self.mode.setToolTip("The path between the two codes: a straight line, or along the "
+                             "sphere (slerp), which keeps the codes' norm as a Gaussian prior "
+                             "expects")  # fmt: skip
         self.frames_spin = QSpinBox(minimum=2, maximum=64, value=10, suffix=" frames")
         self.frames_spin.setToolTip("Frames in the strip and in the exported PNG and GIF")
         self.hint = QLabel()
@@ -99,6 +104,7 @@ class InterpolationPanel(Panel):
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="interpolationSlider")
         self.slider.setRange(0, 100)
         self.slider.setValue(50)
+        self.slider.setToolTip("Where on the path from A to B the middle image is decoded")
         self.t_label = _caption("")
         grid = QGridLayout()
         grid.addWidget(_caption("A (original)"), 0, 0)
@@ -124,6 +130,8 @@ class InterpolationPanel(Panel):
         self.strip.setMaximumHeight(140)
         self.save_png_button = QPushButton("Save strip as PNG…")
         self.save_gif_button = QPushButton("Save as GIF…")
+        self.save_png_button.setToolTip("Save the strip of frames as one PNG image")
+        self.save_gif_button.setToolTip("Save the frames as a looping animated GIF")
         self.message = QLabel()
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
@@ -195,7 +203,8 @@ class InterpolationPanel(Panel):
 
     def refresh(self) -> None:
         self._catch_up()
-        self.strip.set_image(tile(self.frames(), pad=1))
+        frames = self.frames()
+        self.strip.set_image(tile(frames, pad=1), tile=frames.shape[1:])
 
     def weights_changed(self) -> None:
         """New weights from training: redo the endpoints and frame if shown, else when needed;

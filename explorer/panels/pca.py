@@ -202,7 +202,7 @@ class PcaPanel(AnalysisPanel):
         )
         self._draw_curve(out)
         for view, images in zip(self.strips, out["rows"]):
-            view.set_image(tile(images))
+            view.set_image(tile(images), tile=np.shape(images)[1:])
         self.rows_title.setText(f"Test examples and their reconstructions at code size {k}")
         dataset = self.session.dataset
         labels = dataset.test_y.numpy()

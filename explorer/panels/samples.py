@@ -67,7 +67,9 @@ class SamplePanel(Panel):
         self.temperature.setValue(1.0)
         self.temperature.setToolTip("Scales the spread of the codes around the prior's mean")
         self.reseed_button = QPushButton("Reseed", objectName="reseedButton")
+        self.reseed_button.setToolTip("Draw new codes from the prior (a new seed)")
         self.save_button = QPushButton("Save PNG…")
+        self.save_button.setToolTip("Save the gallery as a PNG image")
         self.seed_label = QLabel()
         controls = QHBoxLayout()
         for w in (self.grid_spin, self.temperature, self.reseed_button, self.seed_label):
@@ -125,7 +127,7 @@ class SamplePanel(Panel):
         t = self.temperature.value()
         self._codes = prior_sample(n * n, size, t, generator, mean=mean, cov=cov).numpy()
         self._images = self.session.decode(self._codes)
-        self.view.set_image(tile(self._images, cols=n, pad=1))
+        self.view.set_image(tile(self._images, cols=n, pad=1), tile=self._images.shape[1:])
         self.seed_label.setText(f"seed {self._seed}")
 
     def model_changed(self) -> None:

@@ -89,6 +89,13 @@ def _noise_range(s: Setting, kind: QComboBox, level: QDoubleSpinBox) -> None:
     level.setToolTip(f"{s.describe()} Level: {meaning}.")
 
 
+def changed(widget: QWidget):
+    """The signal an editor emits when its value changes."""
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    return widget.textChanged if isinstance(widget, QLineEdit) else widget.valueChanged
+
+
 def read(s: Setting, widgets: list[QWidget]):
     """The value the editor shows, as the config field takes it."""
     widget = widgets[0]

@@ -8,20 +8,30 @@ field: `codeSizeSpin`, `backboneCombo`, `hiddenEdit`, ... (DESIGN.md's test cont
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer.training import editors
 from explorer.training.editors import FOLDER, set_data
-from models import BACKBONES, ModelConfig
+from explorer.training.folder_info import FolderInfo
+from models import BACKBONES, OBJECTIVES, ModelConfig
 from models.config import Setting, owners, settings_of
+from models.summary import describe_layers
 from trainer import data, recipes
 from trainer.config import GROUPS, TrainConfig, settings
 
-START = ("digits", "mlp", "vae", 2)  # the form's first settings: dataset, backbone, objective, code
 MODEL = {s.name for s in settings_of(ModelConfig)}
 
 
@@ -44,14 +54,32 @@ class TrainingForm(QWidget):
             layout.addWidget(box)
             forms[group] = QFormLayout(box)
             forms[group].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._boxes = [forms[group].parentWidget() for group in GROUPS]
+        self.folder_info = FolderInfo()
+        self.layers = QLabel(objectName="layerShapes", wordWrap=True)
+        self.layers.setToolTip("The shape of the image after each layer of the encoder, as "
+                               "the model these settings build has them (the decoder mirrors "
+                               "them), down to the code.")  # fmt: skip
         for s in self.settings.values():
             self._add_row(forms[s.group], s)
+            if s.name == "dataset":  # what a folder holds, right under it
+                forms[s.group].addRow(self.folder_info)
+            if s.name == "hidden":  # the shapes it gives, right under it, two lines kept
+                forms[s.group].addRow(self.layers)
+                self.layers.setMinimumHeight(2 * self.layers.fontMetrics().lineSpacing())
         self._last_dataset = 0
         self.note = QLabel(objectName="recipeNote", wordWrap=True)
         self.note.setToolTip("Changing the dataset or backbone (or the code size across "
                              f"{recipes.SMALL_CODE}) fills in the recipe's defaults "
                              "(trainer/recipes.py), the same as `train` uses.")  # fmt: skip
         layout.addWidget(self.note)
+        self.new_run_button = QPushButton("New run", objectName="newRunButton")
+        self.new_run_button.setToolTip(
+            "Reset every setting to the recipe for the chosen dataset, backbone, objective and "
+            "code size: what `train` uses when given only those (Ctrl+N)."
+        )
+        self.new_run_button.clicked.connect(self.new_run)
+        layout.addWidget(self.new_run_button, 0, Qt.AlignmentFlag.AlignRight)
         self._recipe_key = None  # the _key() whose recipe the form shows
         self._loading = False  # set_configs is filling the form: no recipe
         self.dataset.activated.connect(self._dataset_activated)
@@ -59,8 +87,13 @@ class TrainingForm(QWidget):
         self.backbone.currentIndexChanged.connect(self._update_rows)
         self.backbone.currentIndexChanged.connect(self._recipe_changed)
         self.dataset.currentIndexChanged.connect(self._recipe_changed)
+        self.dataset.currentIndexChanged.connect(self._folder_changed)
         self.code_size.valueChanged.connect(self._recipe_changed)
+        for name in (*MODEL, "dataset"):  # what the layer shapes depend on
+            for widget in self._rows.get(name, []):
+                editors.changed(widget).connect(self._model_edited)
         self.reset()
+        self._keep_heights()
 
     def _add_row(self, form: QFormLayout, s: Setting) -> None:
         widgets = self._rows[s.name] = editors.make(s)
@@ -90,15 +123,57 @@ class TrainingForm(QWidget):
         )
 
     def _update_rows(self) -> None:
-        chosen = {self.backbone.currentData(), self.objective.currentData()}
-        fixed = BACKBONES[self.backbone.currentData()].fixed
+        backbone = BACKBONES[self.backbone.currentData()]
+        self._show_rows(self.backbone.currentData(), self.objective.currentData())
+        for name, widgets in self._rows.items():
+            label = self._forms[name].labelForField(widgets[0])
+            label.setText(backbone.labels.get(name, self.settings[name].label))
+            for widget in widgets:
+                widget.setEnabled(name not in backbone.fixed)
+            if name in backbone.fixed:  # e.g. the linear backbone's output is not in [0, 1]
+                self._write(name, backbone.fixed[name][0])
+        self._update_layers()
+
+    def _show_rows(self, backbone: str, objective: str) -> None:
+        """Show the rows of the settings that `backbone` and `objective` use."""
         for name, widgets in self._rows.items():
             users = set(owners(name))
             for widget in widgets:
-                self._forms[name].setRowVisible(widget, not users or bool(users & chosen))
-                widget.setEnabled(name not in fixed)
-            if name in fixed:  # e.g. the linear backbone's output is not in [0, 1]: mse only
-                self._write(name, fixed[name][0])
+                shown = not users or bool(users & {backbone, objective})
+                self._forms[name].setRowVisible(widget, shown)
+
+    def _keep_heights(self) -> None:
+        """Give each group the height of its tallest row set, so rows below it stay where
+        they are when the backbone or objective changes which rows show."""
+        tallest = [0] * len(self._boxes)
+        for backbone, objective in itertools.product(BACKBONES, OBJECTIVES):
+            self._show_rows(backbone, objective)
+            for i, box in enumerate(self._boxes):
+                tallest[i] = max(tallest[i], box.sizeHint().height())
+        for box, height in zip(self._boxes, tallest):
+            box.setMinimumHeight(height)
+        self._update_rows()
+
+    def _model_edited(self) -> None:
+        if not self._loading:
+            self._update_layers()
+
+    def input_shape(self) -> tuple[int, int, int]:
+        """The (C, H, W) the chosen dataset will be read at."""
+        return data.shape_and_size(self.dataset.currentData())[0]
+
+    def _update_layers(self) -> None:
+        """The layer shapes of the model these settings build, under the hidden sizes."""
+        config = self.model_config()
+        config.input_shape = self.input_shape()
+        try:
+            self.layers.setText(f"Layers: {describe_layers(config)}")
+        except ValueError as error:
+            self.layers.setText(f"Cannot be built: {error}")
+
+    def _folder_changed(self) -> None:
+        if self.dataset.currentData() != FOLDER:  # not while the folder dialog is open
+            self.folder_info.show_for(self.dataset.currentData())
 
     def _dataset_activated(self, index: int) -> None:
         if self.dataset.itemData(index) != FOLDER:
@@ -120,13 +195,22 @@ class TrainingForm(QWidget):
         self._last_dataset = self.dataset.currentIndex()
 
     def reset(self) -> None:
-        """The first settings: START's dataset, backbone, objective and code size, and the
-        recipe's defaults for them (what the command line uses when given only those)."""
-        dataset, backbone, objective, code_size = START
-        self.set_configs(
-            ModelConfig(backbone=backbone, objective=objective, code_size=code_size),
-            TrainConfig(dataset=dataset),
+        """The command line's defaults: what `train --out FILE` trains, given no other flag
+        (the config's defaults, then the recipe for their dataset and backbone)."""
+        self._reset_to(ModelConfig(), TrainConfig())
+
+    def new_run(self) -> None:
+        """Every setting back to what `train` uses for the chosen dataset, backbone,
+        objective and code size (the recipe, and the config's defaults for the rest)."""
+        model = ModelConfig(
+            backbone=self.backbone.currentData(),
+            objective=self.objective.currentData(),
+            code_size=self.code_size.value(),
         )
+        self._reset_to(model, TrainConfig(dataset=self.dataset.currentData()))
+
+    def _reset_to(self, model: ModelConfig, train: TrainConfig) -> None:
+        self.set_configs(model, train)
         self._recipe_key = None
         self.apply_recipe()
 

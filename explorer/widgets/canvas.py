@@ -39,6 +39,7 @@ class DamageCanvas(PixelView):
 
     changed = Signal()  # the damaged image changed
     fileDropped = Signal(str)  # a local file was dropped on the canvas
+    smoothable = False  # a person paints its pixels: they stay sharp squares
 
     def __init__(self, parent=None, side: int = 220):
         super().__init__(parent, side)

@@ -32,6 +32,7 @@ class JobStatus(QWidget):
         self.bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(cancellable)
+        self.cancel_button.setToolTip("Stop this computation; the panel keeps what it showed")
         self.cancel_button.clicked.connect(self.cancel)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)

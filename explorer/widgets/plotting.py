@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QLabel
 
+from explorer.widgets.image_view import SMOOTH, scaling
 from explorer.widgets.images import enlarge, to_qimage
 
 # matplotlib's tab10 (the latent map's colours too), then evenly spaced hues
@@ -104,18 +105,36 @@ def colour_key(names) -> str:
     return "&nbsp;&nbsp; ".join(parts)
 
 
-def pixmap(img: np.ndarray, min_side: int = 56) -> QPixmap:
-    """A float image in [0, 1] as a pixmap, enlarged with sharp pixels."""
-    return QPixmap.fromImage(to_qimage(enlarge(np.asarray(img), min_side)))
+def pixmap(img: np.ndarray, min_side: int = 56, mode=None) -> QPixmap:
+    """A float image in [0, 1] as a pixmap, enlarged by a whole factor: sharp pixels, or
+    smooth ones (`mode`: a Qt.TransformationMode, by default the View menu's choice)."""
+    img = np.asarray(img)
+    big = enlarge(img, min_side)
+    if (mode or scaling().mode()) == SMOOTH and big.shape != img.shape:
+        size = QSize(big.shape[1], big.shape[0])
+        image = to_qimage(img).scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, SMOOTH)
+        return QPixmap.fromImage(image)
+    return QPixmap.fromImage(to_qimage(big))
+
+
+class ImageLabel(QLabel):
+    """A QLabel showing one image, redrawn when the View menu's scaling changes."""
+
+    def __init__(self, img: np.ndarray, min_side: int = 56, tip: str = "") -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setToolTip(tip)
+        self._img, self._min_side = np.asarray(img), min_side
+        self._draw()
+        scaling().changed.connect(self._draw)
+
+    def _draw(self) -> None:
+        self.setPixmap(pixmap(self._img, self._min_side))
 
 
 def image_label(img: np.ndarray, min_side: int = 56, tip: str = "") -> QLabel:
     """A QLabel showing one image (with an optional tooltip)."""
-    label = QLabel()
-    label.setPixmap(pixmap(img, min_side))
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setToolTip(tip)
-    return label
+    return ImageLabel(img, min_side, tip)
 
 
 def side_by_side(a: np.ndarray, b: np.ndarray, gap: int = 1, fill: float = 0.35) -> np.ndarray:

@@ -31,8 +31,7 @@ def _choose(combo, value) -> None:
 
 def test_the_form_starts_with_the_same_defaults_as_train(qtbot):
     form = _form(qtbot)
-    model, train = _cli("--dataset", "digits", "--backbone", "mlp", "--objective", "vae",
-                        "--code-size", "2")  # fmt: skip
+    model, train = _cli()  # no flags: the config's defaults and their recipe
     ours = form.model_config()
     ours.input_shape = model.input_shape  # the run sets it from the dataset
     assert ours == model
@@ -77,6 +76,7 @@ def test_settings_from_a_checkpoint_are_kept_as_they_are(qtbot):
 
 def test_a_vae_from_the_forms_defaults_does_not_collapse(qtbot):
     form = _form(qtbot)
+    _choose(form.objective, "vae")
     digits = data.load("digits")
     model_config, train_config = form.model_config(), form.train_config()
     model_config.input_shape = digits.shape

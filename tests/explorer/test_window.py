@@ -122,19 +122,12 @@ def test_form_builds_valid_configs_and_ranges_hold(window):
 
 
 def test_settings_persist_between_sessions(window, make_window):
-    form = window.form
-    form.backbone.setCurrentIndex(form.backbone.findData("conv"))
-    form.code_size.setValue(7)
-    form.set_dataset("shapes")
     window.loss.log_check.setChecked(False)
     window.tabs.show_panel("samples")
     window.close()
     again = make_window(show=False)
     assert again.tabs.current_name() == "samples" and "samples" in again.tabs.built()
-    assert again.form.backbone.currentData() == "conv"
-    assert again.form.code_size.value() == 7
-    assert again.form.dataset.currentData() == "shapes"
-    assert not again.loss.log_check.isChecked()
+    assert not again.loss.log_check.isChecked()  # the form shows the open model's settings
 
 
 def test_export_loss_history_csv(window, tmp_path):

@@ -74,6 +74,7 @@ def banner(panel) -> QFrame:
 def source_box(panel) -> QGroupBox:
     box = QGroupBox("Image")
     panel.index_spin = QSpinBox(objectName="denoiseIndex", prefix="test image ")
+    panel.index_spin.setToolTip("Which test image to damage and repair")
     panel.index_spin.valueChanged.connect(panel.show_test_image)
     grid = QGridLayout(box)
     grid.addWidget(panel.index_spin, 0, 0, 1, 2)
@@ -108,13 +109,17 @@ def paint_box(panel) -> QGroupBox:
         tools.addWidget(tool_button)
     panel.tool_group.idClicked.connect(lambda i: panel.set_tool(TOOLS[i]))
     panel.size_slider = slider(1, 4, 1, "brushSizeSlider")
+    panel.size_slider.setToolTip("The brush's diameter in image pixels")
     panel.size_slider.valueChanged.connect(lambda v: setattr(canvas, "brush_size", float(v)))
     panel.ink_slider = slider(0, 100, 100, "inkSlider")
+    panel.ink_slider.setToolTip("The brush's brightness: 0 % black, 100 % white")
     panel.ink_slider.valueChanged.connect(lambda v: panel.set_ink([v / 100]))
     panel.colour_button = button("Colour…", panel.pick_colour, "The brush and stamp colour")
     panel.text_edit = QLineEdit("AE", objectName="watermarkText", placeholderText="watermark")
+    panel.text_edit.setToolTip("The text the Stamp button and the Text tool put on the image")
     panel.text_edit.textChanged.connect(lambda text: setattr(canvas, "text", text))
     panel.opacity_slider = slider(0, 100, 70, "watermarkOpacity")
+    panel.opacity_slider.setToolTip("How opaque the stamped text is")
     panel.opacity_slider.valueChanged.connect(lambda v: setattr(canvas, "text_opacity", v / 100))
     stamp = QHBoxLayout()
     stamp.addWidget(panel.text_edit)
@@ -145,11 +150,14 @@ def paint_box(panel) -> QGroupBox:
 def output_box(panel) -> QGroupBox:
     box = QGroupBox("Output")
     panel.diff_check = QCheckBox("Show difference", objectName="differenceCheck")
+    panel.diff_check.setToolTip("Show where the repaired image differs from the clean one")
     panel.diff_check.toggled.connect(panel.show_difference)
     column = QVBoxLayout(box)
     column.addWidget(panel.diff_check)
-    column.addWidget(button("Save repaired…", lambda: panel.save_dialog("repaired")))
-    column.addWidget(button("Save damaged…", lambda: panel.save_dialog("damaged")))
+    for kind in ("repaired", "damaged"):
+        column.addWidget(
+            button(f"Save {kind}…", lambda k=kind: panel.save_dialog(k), f"Save the {kind} image")
+        )
     column.addStretch(1)
     return box
 

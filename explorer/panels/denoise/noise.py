@@ -42,6 +42,8 @@ class NoiseBox(QGroupBox):
         self.noise_slider = QSlider(Qt.Orientation.Horizontal, objectName="noiseSlider")
         self.noise_slider.setRange(0, 100)
         self.noise_slider.setValue(50)
+        self.kind_combo.setToolTip("The kind of noise added to the image before it is repaired")
+        self.noise_slider.setToolTip("How strong the noise is; stronger is harder to repair")
         self.level_label = QLabel(minimumWidth=90)
         new = QPushButton("New noise", toolTip="Draw the same kind of noise afresh")
         strength = QHBoxLayout()

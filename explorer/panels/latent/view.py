@@ -116,6 +116,12 @@ def build(panel) -> None:
     panel.dim_x, panel.dim_y = QSpinBox(prefix="x = z"), QSpinBox(prefix="y = z")
     panel.hold_button = QPushButton("Hold the rest at the mean")
     panel.grid_check = QCheckBox("Decoded grid")
+    panel.axes.setToolTip("What the map's axes show: the codes' two principal components, "
+                          "or two chosen code dimensions")  # fmt: skip
+    panel.dim_x.setToolTip("The code dimension along the map's x axis")
+    panel.dim_y.setToolTip("The code dimension along the map's y axis")
+    panel.hold_button.setToolTip("Set the code dimensions not on the map to the codes' mean")
+    panel.grid_check.setToolTip("Draw decoded images on a grid behind the dots")
     panel.grid_size = QSpinBox(minimum=3, maximum=30, value=12, prefix="n = ")
     panel.grid_size.setToolTip("Cells along the shorter side of the decoded grid")
     panel.axes.currentIndexChanged.connect(panel.reproject)
