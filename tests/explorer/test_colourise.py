@@ -135,3 +135,40 @@ def test_a_broken_file_is_one_sentence_and_keeps_the_image(qtbot, session, make_
     for a, b in zip(before, panel.images()):
         np.testing.assert_array_equal(a, b)
     assert panel.index_spin.value() == 4
+
+
+def test_a_dropped_file_is_coloured(qtbot, session, make_panel, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    panel = _bundled_panel(qtbot, make_panel, session)
+    photo = np.zeros((40, 60, 3), np.uint8)
+    photo[:, :30] = (200, 40, 40)
+    Image.fromarray(photo).save(tmp_path / "red.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "red.png"))])
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    panel.dropEvent(event)
+    assert "red.png" in panel.source_label.text()
+    truth = panel.images()[2]
+    assert truth.shape == (32, 32, 3) and truth[:, :8, 0].min() > 0.7  # red on the left
+
+
+def test_the_window_opens_the_bundled_colouriser_and_trains_one(qtbot, window):
+    panel = window.panel("colourise")
+    window.tabs.show_panel("colourise")
+    qtbot.waitUntil(panel.using_bundled, timeout=WAIT)
+    window.session.openRequested.emit(COLOURISER)  # what "Open the bundled colouriser" sends
+    assert window.session.model.colourises and window.session.path == COLOURISER
+    assert panel.banner.isHidden() and not panel.using_bundled()
+    assert math.isfinite(panel.psnrs()["colour_psnr_db"])
+    config = window.session.config.copy()
+    config.objective = "ae"
+    window.session.trainRequested.emit((config, "shapes-colour"))  # a request with its data
+    assert window.is_training() and window.form.dataset.currentData() == "shapes-colour"
+    assert window.form.objective.currentData() == "ae"
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=WAIT)
