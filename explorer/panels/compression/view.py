@@ -35,19 +35,22 @@ STYLE = {  # series name -> (colour, dashed, symbol)
 }
 IMAGES = ("Original", "Model", "PCA", "JPEG")
 COLUMNS = [  # (row key, header, format)
-    ("bits_per_dim", "bits/dim", "{:d}"),
+    ("bits_per_dim", "bits", "{:d}"),
     ("bytes_per_image", "bytes", "{:d}"),
     ("psnr_db", "model dB", "{:.2f}"),
     ("pca_psnr_db", "PCA dB", "{:.2f}"),
-    ("jpeg_quality", "JPEG quality", "{:d}"),
-    ("jpeg_bytes", "JPEG bytes", "{:.1f}"),
-    ("jpeg_bare_bytes", "JPEG bare bytes", "{:.1f}"),
+    ("jpeg_quality", "JPEG q", "{:d}"),
+    ("jpeg_bytes", "JPEG B", "{:.1f}"),
+    ("jpeg_bare_bytes", "bare B", "{:.1f}"),
     ("jpeg_psnr_db", "JPEG dB", "{:.2f}"),
-    ("jpeg_bytes_same_psnr", "same-dB JPEG B", "{:.1f}"),
+    ("jpeg_bytes_same_psnr", "JPEG B at model dB", "{:.1f}"),
 ]
 TIPS = {
-    "jpeg_bytes": "Mean JPEG file size at the largest quality that fits the model's bytes "
-    "(smallest: no quality fits, the smallest file is shown)",
+    "bits_per_dim": "Bits per code dimension",
+    "bytes_per_image": "The model's (and PCA's) bytes per image: packed code plus a 1-byte header",
+    "jpeg_quality": "The largest JPEG quality whose mean file fits the model's bytes",
+    "jpeg_bytes": "Mean JPEG file size at that quality (in italics: no quality fits, this is "
+    "JPEG's smallest file)",
     "jpeg_bare_bytes": "The same JPEG files without their tables (shared by images of one size)",
     "jpeg_bytes_same_psnr": "The fewest JPEG bytes that reach the model's PSNR",
 }
@@ -131,9 +134,10 @@ def table(panel) -> QTableWidget:
     widget.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     widget.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     widget.verticalHeader().setVisible(False)
-    widget.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    widget.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    widget.horizontalHeader().setStretchLastSection(True)
     widget.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
-    widget.setMinimumHeight(170)
+    widget.setMinimumHeight(150)
     return widget
 
 
@@ -143,9 +147,12 @@ def fill(widget: QTableWidget, rows: list[dict], chosen: int) -> None:
         for c, (key, _header, fmt) in enumerate(COLUMNS):
             value = entry[key]
             text = "-" if value is None else fmt.format(value)
-            if key == "jpeg_bytes" and not entry["jpeg_fits"]:
-                text += " (smallest)"
             item = QTableWidgetItem(text)
+            if key == "jpeg_bytes" and not entry["jpeg_fits"]:
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
+                item.setToolTip("No JPEG quality fits the model's bytes: JPEG's smallest file")
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             widget.setItem(r, c, item)
         if entry["bits_per_dim"] == chosen:
@@ -161,13 +168,15 @@ def layout(panel) -> None:
         button("Export table as CSV…", panel.csv_dialog, "The table's numbers, one row per bits"),
         button("Export plot as PNG…", panel.png_dialog, "The rate-distortion plot as an image"),
     )
+    left = QVBoxLayout()
+    left.addWidget(plot(panel), 3)
+    left.addWidget(table(panel), 2)
     upper = QHBoxLayout()
-    upper.addWidget(plot(panel), 3)
+    upper.addLayout(left, 3)
     upper.addWidget(images(panel), 2)
     column = QVBoxLayout(panel)
     column.addWidget(panel.summary)
     column.addWidget(panel.job)
-    column.addLayout(upper, 3)
-    column.addWidget(table(panel), 2)
+    column.addLayout(upper, 1)
     panel.note = QLabel(wordWrap=True, objectName="compressionNote")
     column.addLayout(row(panel.note, exports, stretch=0))
