@@ -26,6 +26,7 @@ BANNER_STYLE = (
     "#colouriseBanner { background: #fff3cd; border: 1px solid #e0c36a; border-radius: 4px; }"
     " #colouriseBanner QLabel { color: #5c4400; }"
 )
+RED, GREEN = "#b00020", "#1b7f3b"
 TITLES = ("Grey input (what the model sees)", "The model's colours", "Truth")
 
 
@@ -122,3 +123,27 @@ def layout(panel) -> None:
     boxes.addWidget(source_box(panel), 3)
     boxes.addWidget(output_box(panel), 1)
     column.addLayout(boxes)
+
+
+def _db(value: float) -> str:
+    return "identical" if value == float("inf") else f"{value:.1f} dB"
+
+
+def show_psnrs(panel, p: dict, known: bool) -> None:
+    """The captions: each image's PSNR against the truth (none when it is unknown)."""
+    if not p:
+        panel.captions[0].setText("")
+        panel.captions[1].setText("")
+        panel.captions[2].setText("" if known else "No true colours: the image is grey.")
+        return
+    gain = p["colour_psnr_db"] - p["grey_psnr_db"]
+    colour = GREEN if gain > 0 else RED
+    panel.captions[0].setText(
+        f"PSNR vs truth: <b>{_db(p['grey_psnr_db'])}</b> (the baseline), "
+        f"chroma {_db(p['grey_chroma_psnr_db'])}"
+    )
+    panel.captions[1].setText(
+        f"PSNR vs truth: <b>{_db(p['colour_psnr_db'])}</b> <span style='color:{colour}'>"
+        f"({gain:+.1f} dB over grey)</span>, chroma {_db(p['chroma_psnr_db'])}"
+    )
+    panel.captions[2].setText("The colour image the grey input was made from")

@@ -24,13 +24,9 @@ from explorer.widgets.job_status import JobStatus
 from models.colour import chroma, grey3
 from trainer.validation import psnr_db
 
-RED = "#b00020"
+RED = controls.RED
 GREY_SPREAD = 1e-6  # a file whose channels differ by less than this is grey
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
-
-
-def _db(value: float) -> str:
-    return "identical" if value == float("inf") else f"{value:.1f} dB"
 
 
 def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -253,28 +249,7 @@ class ColourisePanel(Panel):
                 "chroma_psnr_db": _psnr(chroma(out), chroma(truth)),
                 "grey_chroma_psnr_db": _psnr(chroma(grey), chroma(truth)),
             }
-        self._show_psnrs(known)
-
-    def _show_psnrs(self, known: bool) -> None:
-        p = self._psnrs
-        if not p:
-            self.captions[0].setText("")
-            self.captions[1].setText("")
-            self.captions[2].setText(
-                "No true colours: the image is grey." if known is False else ""
-            )
-            return
-        gain = p["colour_psnr_db"] - p["grey_psnr_db"]
-        colour = "#1b7f3b" if gain > 0 else RED
-        self.captions[0].setText(
-            f"PSNR vs truth: <b>{_db(p['grey_psnr_db'])}</b> (the baseline), "
-            f"chroma {_db(p['grey_chroma_psnr_db'])}"
-        )
-        self.captions[1].setText(
-            f"PSNR vs truth: <b>{_db(p['colour_psnr_db'])}</b> <span style='color:{colour}'>"
-            f"({gain:+.1f} dB over grey)</span>, chroma {_db(p['chroma_psnr_db'])}"
-        )
-        self.captions[2].setText("The colour image the grey input was made from")
+        controls.show_psnrs(self, self._psnrs, known)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(f"<span style='color:{RED}'>{text}</span>" if error else text)
