@@ -183,6 +183,11 @@ class CompressionPanel(AnalysisPanel):
             f"{smallest['bytes']:.0f} bytes ({_db(smallest['psnr_db'])}, quality "
             f"{smallest['quality']}). Lossless PNG: {png['bytes']:.0f} bytes. Shared by every "
             f"image and not counted: the model and {out['side_bytes']} bytes of code ranges."
+            + (
+                " A colouriser: its code is of the grey image, decoded to colour."
+                if getattr(out["model"], "colourises", False)
+                else ""
+            )
         )
 
     def _bits_changed(self, bits: int) -> None:
