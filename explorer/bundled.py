@@ -1,5 +1,5 @@
-"""The checkpoints shipped in resources/ (the default model, the denoisers), and opening a
-checkpoint together with the data it needs."""
+"""The checkpoints shipped in resources/ (the default model, the denoisers, the colouriser),
+and opening a checkpoint together with the data it needs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 PRETRAINED = RESOURCES / "pretrained"
 DEFAULT_CHECKPOINT = PRETRAINED / "digits-vae.safetensors"  # opened at start
 DENOISERS = {"digits": PRETRAINED / "digits-denoising.safetensors"}  # dataset -> denoiser
+COLOURISER = PRETRAINED / "shapes-colour-colourise.safetensors"  # the Colourise panel's
 FILTER = "Checkpoints (*.safetensors);;All files (*)"
 
 
@@ -46,3 +47,15 @@ def bundled_denoiser(dataset: str, shape: tuple):
     if ckpt is None or tuple(ckpt.model_config.input_shape) != tuple(shape):
         return None
     return ckpt.build_model()
+
+
+@functools.lru_cache(maxsize=1)
+def bundled_colouriser():
+    """(model, Dataset) of the bundled colouriser and its shapes-colour data, or None when the
+    file is missing or unreadable. Slow the first time (the sprites are drawn): call it off
+    the GUI thread."""
+    try:
+        _ckpt, model, dataset = load_checkpoint(COLOURISER)
+    except CheckpointError:
+        return None
+    return model, dataset

@@ -48,7 +48,9 @@ class Session(QObject):
     historyExtended = Signal(object)  # rows appended to it: {"train": {col: [...]}, "val": ...}
     fileChanged = Signal()  # the file it was opened from or saved to, or its unsaved state
     # Requests between panels, routed through the session so panels never know each other.
-    trainRequested = Signal(object)  # a ModelConfig: the window sets the form to it and trains
+    trainRequested = Signal(object)  # a ModelConfig (or (ModelConfig, dataset name)): the
+    # window sets the form to it (and that dataset) and trains
+    openRequested = Signal(object)  # a checkpoint path: the window opens it as File > Open does
     codeRequested = Signal(object)  # np.ndarray [code_size]: show this code on the latent map
     examplePicked = Signal(int)  # a test-split index the person clicked on the latent map
     clustersChanged = Signal(object)  # np.ndarray [N_test] of cluster ids, or None for labels

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.session.weightsChanged.connect(self._update_status)
         self.session.fileChanged.connect(self._update_status)
         self.session.trainRequested.connect(self._on_train_requested)
+        self.session.openRequested.connect(self._on_open_requested)
         self.training.trainClicked.connect(self.start_training)
         self.training.pauseClicked.connect(self.toggle_pause)
         self.training.stopClicked.connect(self.stop_training)
@@ -177,12 +178,22 @@ class MainWindow(QMainWindow):
             self.session.set_model(build(ModelConfig(input_shape=data.shape)), data)
             self.statusBar().showMessage(str(error), 15000)
 
-    def _on_train_requested(self, config: ModelConfig) -> None:
+    def _on_train_requested(self, request) -> None:
+        """`request`: a ModelConfig, or (ModelConfig, dataset name) to train on that data."""
         if self.is_training():
             self._status("Stop the current run before training another.")
             return
+        config, dataset = request if isinstance(request, tuple) else (request, None)
+        if dataset is not None:
+            self.form.set_dataset(dataset)
         self.form.set_configs(config)
         self.start_training()
+
+    def _on_open_requested(self, path) -> None:
+        if self.is_training():
+            self._status("Stop the current run before opening another model.")
+            return
+        self.files.open_interactive(str(path))
 
     def _status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

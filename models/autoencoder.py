@@ -63,6 +63,7 @@ class Autoencoder(nn.Module):
     head_factor = 1  # the encoder head gives head_factor * code_size numbers
     channels: tuple[int, ...] = (1, 3)  # the image channels this objective accepts
     has_prior = False  # whether decode(z) of z ~ N(0, I) is a sample of the model
+    colourises = False  # whether it was trained to colour the grey version of its input
 
     @property
     def corruption(self) -> str | None:

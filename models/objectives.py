@@ -57,6 +57,7 @@ class ColourAutoencoder(Autoencoder):
 
     about = "reconstruct colour images from their grey version."
     channels = (3,)
+    colourises = True
 
     def _encode(self, x: Tensor) -> Tensor:
         return super()._encode(grey3(x))

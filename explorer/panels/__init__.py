@@ -8,6 +8,8 @@ session's request signals (`codeRequested`, `examplePicked`, `clustersChanged`, 
 
 from explorer.panels.anomalies import AnomalyPanel
 from explorer.panels.clusters import ClusterPanel
+from explorer.panels.colourise import ColourisePanel
+from explorer.panels.compression import CompressionPanel
 from explorer.panels.denoise import DenoisePanel
 from explorer.panels.features import FeaturePanel
 from explorer.panels.interpolation import InterpolationPanel
@@ -19,7 +21,9 @@ PANELS: list[tuple[str, str, type]] = [
     ("latent", "Latent map", LatentPanel),
     ("interpolation", "Interpolation", InterpolationPanel),
     ("denoise", "Denoise", DenoisePanel),
+    ("colourise", "Colourise", ColourisePanel),
     ("samples", "Samples", SamplePanel),
+    ("compression", "Compression", CompressionPanel),
     # the analysis panels
     ("compare", "Compare with PCA", PcaPanel),
     ("anomalies", "Anomalies", AnomalyPanel),

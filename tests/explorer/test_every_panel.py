@@ -65,6 +65,17 @@ def denoise(panel, qtbot, model, data) -> None:
     assert 0 < noisy_db < 60 and 0 < denoised_db < 60
 
 
+def colourise(panel, qtbot, model, data) -> None:
+    panel.use_bundled(False)  # the session's own model, whatever it is
+    panel.show_test(2)
+    grey, out, truth = panel.images()
+    for image in (grey, out, truth):
+        assert_images(image, model.input_shape)
+    figures = panel.psnrs()
+    assert len(figures) == (4 if model.input_shape[0] == 3 else 0)
+    assert all(0 < v < 100 for v in figures.values())
+
+
 def samples(panel, qtbot, model, data) -> None:
     panel.reseed(1)
     first = panel.samples()
@@ -79,6 +90,15 @@ def _result(panel, qtbot):
     panel.refresh_now()
     qtbot.waitUntil(lambda: not panel.busy() and panel.result() is not None, timeout=WAIT)
     return panel.result()
+
+
+def compression(panel, qtbot, model, data) -> None:
+    out = _result(panel, qtbot)
+    assert out["code_size"] == model.code_size
+    assert {"model", "PCA", "JPEG", "PNG"} <= set(panel.series())
+    panel.set_bits(3)
+    for image in panel.shown().values():
+        assert_images(image, model.input_shape)
 
 
 def compare(panel, qtbot, model, data) -> None:
@@ -108,8 +128,10 @@ def features(panel, qtbot, model, data) -> None:
     assert all(0 <= a <= 1 for a in out["accuracies"])
 
 
-EXERCISE = {f.__name__: f for f in (latent, interpolation, denoise, samples)} | {
-    "compare": compare, "anomalies": anomalies, "clusters": clusters, "features": features,
+EXERCISE = {
+    f.__name__: f
+    for f in (latent, interpolation, denoise, colourise, samples, compression, compare,
+              anomalies, clusters, features)
 }  # fmt: skip
 
 

@@ -137,6 +137,34 @@ def _subsample(n: int, limit: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(np.sort(np.random.default_rng(seed).choice(n, limit, replace=False)))
 
 
+def fit_codec(model, dataset, seed: int = 0) -> dict:
+    """What both codecs share across images: the model's code ranges (`low`, `high`) and
+    PCA with code_size components (`pca`) with its coefficient ranges (`pca_low`,
+    `pca_high`), all from up to MAX_TRAIN training images (seeded)."""
+    train = dataset.train_x[_subsample(len(dataset.train_x), MAX_TRAIN, seed)]
+    with torch.no_grad():
+        low, high = code_ranges(encode_all(model, model.inputs_for(train)))
+    pca = pca_on(flat(train), model.code_size, seed)
+    pca_low, pca_high = code_ranges(pca.transform(flat(train)))
+    return {"low": low, "high": high, "pca": pca, "pca_low": pca_low, "pca_high": pca_high}
+
+
+@torch.no_grad()
+def compress(model, codec: dict, x: torch.Tensor, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images x [N, C, H, W] through the model and through PCA at `bits` per dimension:
+    (model's decoding, PCA's), float64 [N, C, H, W] in [0, 1]."""
+    codes = quantise(encode_all(model, model.inputs_for(x)), codec["low"], codec["high"], bits)
+    coef = quantise(codec["pca"].transform(flat(x)), codec["pca_low"], codec["pca_high"], bits)
+    pca = np.clip(codec["pca"].inverse_transform(coef), 0, 1).reshape(tuple(x.shape))
+    return decode_codes(model, codes).numpy(), pca
+
+
+def jpeg_image(pixels: np.ndarray, quality: int) -> tuple[int, np.ndarray]:
+    """One 8-bit image [H, W(, 3)] through JPEG at `quality`: (file bytes, decoded uint8)."""
+    data = _encoded(pixels, "JPEG", quality=int(quality))
+    return len(data), _decoded(data)
+
+
 def rate_distortion(
     model,
     dataset,
@@ -155,17 +183,16 @@ def rate_distortion(
     "code_size", "header_bytes", "side_bytes", "images"}.
     """
     test = dataset.test_x[_subsample(len(dataset.test_x), max_images, seed)]
-    train = dataset.train_x[_subsample(len(dataset.train_x), MAX_TRAIN, seed)]
     truth_flat = flat(test)
     was_training = model.training
     model.eval()
     try:
+        codec = fit_codec(model, dataset, seed)
+        low, high, pca = codec["low"], codec["high"], codec["pca"]
+        pca_low, pca_high = codec["pca_low"], codec["pca_high"]
         with torch.no_grad():
-            train_codes = encode_all(model, model.inputs_for(train))
             test_codes = encode_all(model, model.inputs_for(test))
-        pca = pca_on(flat(train), model.code_size, seed)
-        train_coef, test_coef = pca.transform(flat(train)), pca.transform(truth_flat)
-        (low, high), (pca_low, pca_high) = code_ranges(train_codes), code_ranges(train_coef)
+        test_coef = pca.transform(truth_flat)
 
         def pca_psnr(coef: np.ndarray) -> float:
             return psnr(truth_flat, np.clip(pca.inverse_transform(coef), 0, 1))
