@@ -23,7 +23,7 @@ from explorer.recovery import Recovery, RecoveryBanner
 from explorer.session import Session, use_one_gui_thread
 from explorer.settings import Settings
 from explorer.training.controls import TrainingPanel
-from explorer.training.loss_plot import LossPanel
+from explorer.training.loss_panel import LossPanel
 from explorer.training.run import TrainingRun
 from models import ModelConfig, build
 from trainer import checkpoint
