@@ -51,6 +51,8 @@ class MainWindow(QMainWindow):
         self.training.follow(self.run)
         self.loss.follow(self.run, self.session)
         self.run_list = RunList()  # the runs trained here (kept) and opened
+        self.session.runs = self.run_list.store  # what the compare view chooses from
+        self.run_list.changed.connect(self.session.runsChanged)
         self.files = FileDialogs(self)
 
         self.banner = RecoveryBanner()

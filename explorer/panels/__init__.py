@@ -8,6 +8,7 @@ session's request signals (`codeRequested`, `examplePicked`, `clustersChanged`, 
 
 from explorer.panels.anomalies import AnomalyPanel
 from explorer.panels.clusters import ClusterPanel
+from explorer.panels.compare_runs import CompareRunsPanel
 from explorer.panels.denoise import DenoisePanel
 from explorer.panels.features import FeaturePanel
 from explorer.panels.interpolation import InterpolationPanel
@@ -25,4 +26,5 @@ PANELS: list[tuple[str, str, type]] = [
     ("anomalies", "Anomalies", AnomalyPanel),
     ("clusters", "Clusters", ClusterPanel),
     ("features", "Features", FeaturePanel),
+    ("compare_runs", "Compare runs", CompareRunsPanel),
 ]

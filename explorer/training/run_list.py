@@ -35,6 +35,7 @@ class RunList(QWidget):
     showRequested = Signal(str)  # a run's name: make it the one the panels show
     message = Signal(str)  # a status-bar line
     failed = Signal(str)  # one sentence: a run could not be saved
+    changed = Signal()  # runs were added, removed or brought back
 
     def __init__(self, store: RunStore | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -175,6 +176,7 @@ class RunList(QWidget):
             self.tree.resizeColumnToContents(column)
         self.tree.blockSignals(False)
         self._selection_changed()
+        self.changed.emit()
 
     def _selection_changed(self) -> None:
         names = self.selected()

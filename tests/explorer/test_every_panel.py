@@ -108,8 +108,19 @@ def features(panel, qtbot, model, data) -> None:
     assert all(0 <= a <= 1 for a in out["accuracies"])
 
 
+def compare_runs(panel, qtbot, model, data) -> None:
+    panel.compare("The model shown", "The model shown")
+    qtbot.waitUntil(panel.map_ready, timeout=WAIT)
+    panel.move_point([0.25, -0.5])
+    a, b = panel.decoded()
+    assert_images(a, model.input_shape)
+    np.testing.assert_allclose(a, b, atol=1e-6)  # the same model at the same point
+    assert panel.codes()[0].shape == (model.code_size,)
+
+
 EXERCISE = {f.__name__: f for f in (latent, interpolation, denoise, samples)} | {
     "compare": compare, "anomalies": anomalies, "clusters": clusters, "features": features,
+    "compare_runs": compare_runs,
 }  # fmt: skip
 
 
