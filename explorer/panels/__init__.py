@@ -15,6 +15,7 @@ from explorer.panels.interpolation import InterpolationPanel
 from explorer.panels.latent import LatentPanel
 from explorer.panels.pca import PcaPanel
 from explorer.panels.samples import SamplePanel
+from explorer.panels.traversal import TraversalPanel
 
 PANELS: list[tuple[str, str, type]] = [
     ("latent", "Latent map", LatentPanel),
@@ -27,4 +28,5 @@ PANELS: list[tuple[str, str, type]] = [
     ("clusters", "Clusters", ClusterPanel),
     ("features", "Features", FeaturePanel),
     ("compare_runs", "Compare runs", CompareRunsPanel),
+    ("traversal", "Traversals", TraversalPanel),
 ]

@@ -118,9 +118,17 @@ def compare_runs(panel, qtbot, model, data) -> None:
     assert panel.codes()[0].shape == (model.code_size,)
 
 
+def traversal(panel, qtbot, model, data) -> None:
+    out = _result(panel, qtbot)
+    assert panel.rows() == model.code_size == len(out["grid"])
+    for row in out["grid"]:
+        assert_images(row, model.input_shape, count=len(row))
+    assert panel.factor_rows() == (len(data.factors) if data.factors else 0)
+
+
 EXERCISE = {f.__name__: f for f in (latent, interpolation, denoise, samples)} | {
     "compare": compare, "anomalies": anomalies, "clusters": clusters, "features": features,
-    "compare_runs": compare_runs,
+    "compare_runs": compare_runs, "traversal": traversal,
 }  # fmt: skip
 
 
