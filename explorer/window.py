@@ -162,7 +162,8 @@ class MainWindow(QMainWindow):
             self._status("Stop the current run before showing another.")
             return False
         ckpt, model, dataset = load_checkpoint(record.path)
-        self.recovery.keep_unsaved()
+        if not self.run_list.holds(self.session):  # a run in the list needs no recovery file
+            self.recovery.keep_unsaved()
         self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, record.path)
         self.form.set_configs(ckpt.model_config, ckpt.train_config)
         self.run_list.set_current(name)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
@@ -31,7 +32,7 @@ from explorer.widgets.plotting import image_label
 from trainer.analysis.reporting import part
 from trainer.analysis.traversal import SPAN, STEPS, factor_table, traversal_grid
 
-CELL_PX = 44  # the shorter side of each decoded image
+CELL_PX = 36  # the shorter side of each decoded image
 
 
 def compute(model, dataset, report) -> dict:
@@ -78,7 +79,7 @@ class TraversalPanel(AnalysisPanel):
         layout.addWidget(self.note)
         layout.addWidget(self.job)
         layout.addWidget(scroll, 3)
-        layout.addWidget(self.table_box, 2)
+        layout.addWidget(self.table_box)
         self.follow_session()
 
     # -- the test contract -------------------------------------------------------------------
@@ -118,14 +119,19 @@ class TraversalPanel(AnalysisPanel):
             f"at their mean.{small}"
         )
         self._clear_rows()
-        header = QLabel(f"\u2212{SPAN:g}\u03c3{'':>20}mean{'':>20}+{SPAN:g}\u03c3")
-        header.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        header = QWidget()
+        ends = QHBoxLayout(header)
+        ends.setContentsMargins(0, 0, 0, 0)
+        for text in (f"\u2212{SPAN:g} std", "mean", f"+{SPAN:g} std"):
+            ends.addWidget(QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter))
         self.rows_layout.addWidget(header, 0, 1)
         for d, images in enumerate(grid):
             strip = tile(images, cols=len(images))
             self.rows_layout.addWidget(QLabel(f"z{d}"), d + 1, 0)
             tip = f"Code dimension {d} from \u2212{SPAN:g} to +{SPAN:g} std, the rest at the mean"
-            self.rows_layout.addWidget(image_label(strip, CELL_PX, tip), d + 1, 1)
+            label = image_label(strip, CELL_PX, tip)
+            self.rows_layout.addWidget(label, d + 1, 1)
+            header.setFixedWidth(label.pixmap().width())
         self.rows_layout.setRowStretch(len(grid) + 1, 1)
         self.rows_layout.setColumnStretch(2, 1)
         self.table_box.setVisible(out["table"] is not None)
@@ -149,3 +155,6 @@ class TraversalPanel(AnalysisPanel):
                 strength = int(200 * values[i, d] / top)
                 cell.setBackground(QColor(255 - strength // 2, 255 - strength // 3, 255))
                 self.table.setItem(i, d, cell)
+        self.table.resizeRowsToContents()
+        rows = sum(self.table.rowHeight(i) for i in range(self.table.rowCount()))
+        self.table.setFixedHeight(rows + self.table.horizontalHeader().height() + 4)

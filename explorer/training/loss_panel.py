@@ -44,7 +44,9 @@ class LossPanel(QWidget):
         self.term_combo = QComboBox(objectName="termCombo")
         self.term_combo.setToolTip("The loss term drawn for each selected run.")
         self.term_combo.setVisible(False)
-        self.legend = QLabel(objectName="lossLegend", textFormat=Qt.TextFormat.RichText)
+        self.legend = QLabel(
+            objectName="lossLegend", textFormat=Qt.TextFormat.RichText, wordWrap=True
+        )
         self.legend.setToolTip(
             "Solid: training batches (per example, unweighted terms; loss is the weighted sum), "
             "smoothed, the raw points faint behind. Dashed with dots: the validation split "
@@ -143,7 +145,7 @@ class LossPanel(QWidget):
                 f'<span style="color:{color}"><b>\u2501\u2501</b></span>&nbsp;{name}'
                 for name, (_c, _s, _e, color) in self.plot.runs.items()
             ]
-            self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+            self.legend.setText(" &nbsp; ".join(parts))
             return
         train, val = self.plot.latest("train"), self.plot.latest("val")
         parts = [
@@ -161,4 +163,4 @@ class LossPanel(QWidget):
                 f"<span style='color:#555'>\u254c\u25cf\u254c</span>&nbsp;validation"
                 f"&nbsp;(loss&nbsp;{val.get('loss', float('nan')):.4g})"
             )
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts) or "No loss history yet")
+        self.legend.setText(" &nbsp; ".join(parts) or "No loss history yet")

@@ -58,7 +58,7 @@ class LossPlot(pg.PlotWidget):
         item = self.getPlotItem()
         # no grid: pyqtgraph's axis grid doubles the cost of every redraw
         item.setLabel("bottom", "step")
-        item.setLabel("left", "loss (per example)")
+        item.setLabel("left", "loss terms")  # per example: the legend's tooltip says so
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self._series: dict[tuple[str, str], Series] = {}
@@ -225,9 +225,8 @@ class LossPlot(pg.PlotWidget):
         for raw in self._raw.values():
             raw.setVisible(self.smoothing > 0 and not self.runs)
         self.lr_curve.setVisible(not self.runs)
-        self.getPlotItem().setLabel(
-            "left", f"{term} (per example)" if runs else "loss (per example)"
-        )
+        self.getPlotItem().showAxis("right", not self.runs)  # no learning rate per run
+        self.getPlotItem().setLabel("left", term if runs else "loss terms")
         self.redraw()
         self.getPlotItem().enableAutoRange()
 

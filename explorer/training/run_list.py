@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from explorer.jobs import Job
-from explorer.session import model_from
+from explorer.session import Session, model_from
 from explorer.training.run_store import RunRecord, RunStore
 from explorer.widgets.layouts import button, row
 from trainer.checkpoint import CheckpointError
@@ -41,6 +41,7 @@ class RunList(QWidget):
         super().__init__(parent)
         self.store = store if store is not None else RunStore()
         self.current: str | None = None
+        self._held: tuple[Session, int] | None = None  # (session, version) kept as `current`
         self._saving: set[Job] = set()
         self.tree = QTreeWidget(objectName="runList", rootIsDecorated=False, uniformRowHeights=True)
         self.tree.setHeaderLabels(COLUMNS)
@@ -94,7 +95,7 @@ class RunList(QWidget):
         if result.history is None or session.model is None:
             return  # the session shows another model: nothing of this run to keep
         name, path = self.store.reserve()
-        config, (_version, state) = session.config, session.snapshot()
+        config, (version, state) = session.config, session.snapshot()
         dataset = session.dataset.name if session.dataset is not None else "digits"
         store, job = self.store, Job(self)
 
@@ -108,6 +109,7 @@ class RunList(QWidget):
         def saved(record: RunRecord) -> None:
             self._saving.discard(job)
             self.current = record.name
+            self._held = (session, version)
             self.refresh()
             self.message.emit(f"Kept {record.name} in the run list.")
 
@@ -126,6 +128,10 @@ class RunList(QWidget):
     def add_opened(self, path, ckpt) -> None:
         self.current = self.store.add_opened(path, ckpt).name
         self.refresh()
+
+    def holds(self, session) -> bool:
+        """Whether `session` shows, unchanged, the finished run this list just kept."""
+        return self._held is not None and self._held == (session, session.version)
 
     def set_current(self, name: str | None) -> None:
         self.current = name

@@ -71,10 +71,13 @@ def grid_codes(frame: Frame, view_range, n: int) -> tuple[np.ndarray, int, int]:
     return frame.lift(np.column_stack([gx.ravel(), gy.ravel()])), rows, cols
 
 
-def mosaic(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
+def mosaic(images: np.ndarray, rows: int, cols: int, fill: float = 0.35) -> np.ndarray:
     """Decoded cells [rows * cols, H, W(, C)], bottom row first, as one row-major image whose
-    row 0 is drawn lowest (pyqtgraph's y-up view): each cell flipped upright."""
+    row 0 is drawn lowest (pyqtgraph's y-up view): each cell flipped upright, a 1 px grey line
+    above and to its right so the cells read apart."""
     images = np.asarray(images)[:, ::-1]
+    extra = [(0, 0)] * (images.ndim - 3)
+    images = np.pad(images, [(0, 0), (0, 1), (0, 1), *extra], constant_values=fill)
     h, w = images.shape[1:3]
     grid = images.reshape(rows, cols, h, w, *images.shape[3:])
     grid = np.moveaxis(grid, 2, 1)  # rows, h, cols, w, ...

@@ -56,9 +56,9 @@ def build(panel) -> None:
         plot.setMinimumSize(260, 240)
         plot.setLabel("bottom", "map x (std)")
         plot.setLabel("left", "map y (std)")
-        plot.setAspectLocked(True)
         item = pg.ImageItem(axisOrder="row-major")
         item.setZValue(-20)
+        item.setOpacity(0.8)
         plot.addItem(item, ignoreBounds=True)
         target = pg.TargetItem(
             size=16, symbol="o", pen=pg.mkPen("#d62728", width=3), brush=(255, 255, 255, 90),
@@ -102,7 +102,7 @@ def draw(panel, sides: list[dict]) -> None:
     """Dots of both maps, both views over the union of their extents."""
     for side, dots, title, figures in zip(sides, panel.dots, panel.titles, panel.figure_labels):
         dataset = side["dataset"]
-        dots.draw(side["xy"], side["ids"], dataset.classes, opacity=0.55)
+        dots.draw(side["xy"], side["ids"], dataset.classes, opacity=0.9)
         title.setText(f"<b>{side['name']}</b> \u00b7 {describe(side['model'].config)}")
         figures.setText("roughness and holes: measuring...")
     xy = np.concatenate([s["xy"] for s in sides])
