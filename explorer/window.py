@@ -66,9 +66,10 @@ class MainWindow(QMainWindow):
         self.docks = [
             self._dock("trainingDock", "Training", self.training, Qt.LeftDockWidgetArea),
             self._dock("lossDock", "Loss curves", self.loss, Qt.BottomDockWidgetArea),
-            self._dock("runsDock", "Runs", self.run_list, Qt.BottomDockWidgetArea),
+            self._dock("runsDock", "Runs", self.run_list, Qt.LeftDockWidgetArea),
         ]
-        self.splitDockWidget(self.docks[1], self.docks[2], Qt.Horizontal)
+        self.tabifyDockWidget(self.docks[0], self.docks[2])  # a tab beside the form
+        self.docks[0].raise_()
         self.actions_by_name = build_menus(self)
         self._status_labels = {k: QLabel() for k in ("device", "dataset", "model", "state")}
         for label in self._status_labels.values():
@@ -102,7 +103,6 @@ class MainWindow(QMainWindow):
         self.resize(1360, 860)
         self.resizeDocks([self.docks[0]], [330], Qt.Horizontal)
         self.resizeDocks([self.docks[1]], [240], Qt.Vertical)
-        self.resizeDocks([self.docks[1], self.docks[2]], [600, 420], Qt.Horizontal)
         self._form_restored = self.settings.restore(self)
         if open_later:
             self.statusBar().showMessage("Loading the model...")

@@ -71,12 +71,14 @@ def main() -> int:
     window.show_run(vae)
     window.banner.discard_button.click()  # each new run kept the one before for recovery
     window.tabs.show_panel("latent")
+    window.docks[2].raise_()  # the Runs tab beside the training form
     window.run_list.select([ae, vae])
     window.loss.term_combo.setCurrentIndex(window.loss.term_combo.findData("recon"))
     wait(app, 3.0)
     screen.grabWindow(0).save(str(args.out / "runs.png"))
 
     window.run_list.select([])
+    window.docks[0].raise_()
     window.tabs.show_panel("compare_runs")
     panel = window.panel("compare_runs")
     panel.compare(ae, vae)

@@ -57,7 +57,7 @@ class LossPanel(QWidget):
         bar.setContentsMargins(8, 2, 8, 0)
         bar.addWidget(self.legend, 1)
         bar.addWidget(self.term_combo)
-        bar.addWidget(QLabel("Smoothing"))
+        bar.addWidget(QLabel("Smooth"))
         bar.addWidget(self.smoothing)
         bar.addWidget(self.smoothing_label)
         bar.addWidget(self.x_combo)
