@@ -54,6 +54,7 @@ class Session(QObject):
     codeRequested = Signal(object)  # np.ndarray [code_size]: show this code on the latent map
     examplePicked = Signal(int)  # a test-split index the person clicked on the latent map
     clustersChanged = Signal(object)  # np.ndarray [N_test] of cluster ids, or None for labels
+    runsChanged = Signal()  # the window's run list changed (`runs`: its RunStore)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -65,6 +66,7 @@ class Session(QObject):
         self._dirty = False
         self._version = 0
         self._state: dict | None = None  # the weights as a dict nobody changes (see snapshot)
+        self.runs = None  # the window's explorer.training.run_store.RunStore, for comparisons
 
     # -- what it holds (read-only) -----------------------------------------------------------
     @property

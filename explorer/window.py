@@ -30,8 +30,9 @@ from explorer.recovery import Recovery, RecoveryBanner
 from explorer.session import Session, use_one_gui_thread
 from explorer.settings import Settings
 from explorer.training.controls import TrainingPanel
-from explorer.training.loss_plot import LossPanel
+from explorer.training.loss_panel import LossPanel
 from explorer.training.run import IDLE, TrainingRun
+from explorer.training.run_list import RunList
 from models import ModelConfig, build
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError
@@ -56,6 +57,9 @@ class MainWindow(QMainWindow):
         self.run = TrainingRun(self.session, self)
         self.training.follow(self.run)
         self.loss.follow(self.run, self.session)
+        self.run_list = RunList()  # the runs trained here (kept) and opened
+        self.session.runs = self.run_list.store  # what the compare view chooses from
+        self.run_list.changed.connect(self.session.runsChanged)
         self.files = FileDialogs(self)
 
         self.banner = RecoveryBanner()
@@ -69,7 +73,10 @@ class MainWindow(QMainWindow):
         self.docks = [
             self._dock("trainingDock", "Training", self.training, Qt.LeftDockWidgetArea),
             self._dock("lossDock", "Loss curves", self.loss, Qt.BottomDockWidgetArea),
+            self._dock("runsDock", "Runs", self.run_list, Qt.LeftDockWidgetArea),
         ]
+        self.tabifyDockWidget(self.docks[0], self.docks[2])  # a tab beside the form
+        self.docks[0].raise_()
         self.actions_by_name = build_menus(self)
         self._status_labels = {k: QLabel() for k in ("device", "dataset", "model", "state")}
         for label in self._status_labels.values():
@@ -93,6 +100,11 @@ class MainWindow(QMainWindow):
         )
         self.run.replacing.connect(lambda: self.recovery.keep_unsaved(background=True))
         self.recovery.message.connect(self._status)
+        self.run.finished.connect(lambda result: self.run_list.add_finished(result, self.session))
+        self.run_list.overlayChanged.connect(self.loss.overlay)
+        self.run_list.showRequested.connect(self._show_run_asked)
+        self.run_list.message.connect(self._status)
+        self.run_list.failed.connect(self.files.show_error)
         self.recovery.failed.connect(self.files.show_error)
         self.form.device.currentIndexChanged.connect(self._update_status)
 
@@ -141,9 +153,30 @@ class MainWindow(QMainWindow):
         self.recovery.keep_unsaved()
         path = Path(path)
         self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, path=path)
+        self.run_list.add_opened(path, ckpt)
         if path.resolve() != DEFAULT_CHECKPOINT.resolve():
             self.recent.add(path)
         self._status(f"Opened {path.name}")
+
+    def runs(self) -> list[str]:
+        """The run list's names, oldest first: runs trained here (kept between starts) and
+        checkpoints opened."""
+        return self.run_list.names()
+
+    def show_run(self, name: str) -> bool:
+        """Make run `name` the one the panels show (False while training); KeyError for an
+        unknown name, CheckpointError when its file can't be read (current model kept)."""
+        record = self.run_list.store.get(name)
+        if self.is_training():
+            self._status("Stop the current run before showing another.")
+            return False
+        ckpt, model, dataset = load_checkpoint(record.path)
+        if not self.run_list.holds(self.session):  # a run in the list needs no recovery file
+            self.recovery.keep_unsaved()
+        self.session.set_model(model, dataset, ckpt.history, ckpt.train_config, record.path)
+        self.run_list.set_current(name)
+        self._status(f"Showing {name}")
+        return True
 
     def save_checkpoint(self, path: str | Path) -> Path:
         """Save the session's model, its training settings and history (atomic)."""
@@ -195,6 +228,12 @@ class MainWindow(QMainWindow):
             return
         self.files.open_interactive(str(path))
 
+    def _show_run_asked(self, name: str) -> None:
+        try:
+            self.show_run(name)
+        except CheckpointError as error:
+            self.files.show_error(str(error))
+
     def _status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
@@ -222,5 +261,6 @@ class MainWindow(QMainWindow):
             job.invalidate()
         self.run.shutdown()  # bounded; the newest weights it sent are in the session
         self.recovery.keep_unsaved(offer=False)
+        self.run_list.store.purge()  # deleted runs' files: no undo after this
         self.settings.save(self)
         event.accept()

@@ -9,6 +9,7 @@ session's request signals (`codeRequested`, `examplePicked`, `clustersChanged`, 
 from explorer.panels.anomalies import AnomalyPanel
 from explorer.panels.clusters import ClusterPanel
 from explorer.panels.colourise import ColourisePanel
+from explorer.panels.compare_runs import CompareRunsPanel
 from explorer.panels.compression import CompressionPanel
 from explorer.panels.denoise import DenoisePanel
 from explorer.panels.features import FeaturePanel
@@ -16,6 +17,7 @@ from explorer.panels.interpolation import InterpolationPanel
 from explorer.panels.latent import LatentPanel
 from explorer.panels.pca import PcaPanel
 from explorer.panels.samples import SamplePanel
+from explorer.panels.traversal import TraversalPanel
 
 PANELS: list[tuple[str, str, type]] = [
     ("latent", "Latent map", LatentPanel),
@@ -29,4 +31,6 @@ PANELS: list[tuple[str, str, type]] = [
     ("anomalies", "Anomalies", AnomalyPanel),
     ("clusters", "Clusters", ClusterPanel),
     ("features", "Features", FeaturePanel),
+    ("compare_runs", "Compare runs", CompareRunsPanel),
+    ("traversal", "Traversals", TraversalPanel),
 ]

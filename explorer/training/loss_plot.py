@@ -1,11 +1,13 @@
-"""Live loss curves: one curve per term, train solid, validation dashed with symbols.
+"""Live loss curves: one line per term, validation dashed with a marker per epoch end.
 
-The legend is a line of coloured term names with their latest values above the plot, so
-it never covers a curve. The learning rate of the schedule is a thin grey curve on its own
-(right, log) axis.
+Train curves are lines (no symbols), smoothed as TensorBoard does (`set_smoothing`: a
+debiased exponential moving average, the raw points drawn faintly behind); x is the step or
+the epoch (`set_x_mode`). `show_runs` overlays one term of several runs, a colour each. The
+legend is a line of coloured names above the plot (loss_panel.py), so it never covers a
+curve. The learning rate of the schedule is a thin grey curve on its own (right, log) axis.
 
-Points are appended to growable numpy buffers; a timer redraws the curves that changed, at
-most ~30 times a second and not at all while nothing is new, so thousands of steps stay
+Points go into growable numpy buffers (curves.py); a timer redraws the curves that changed,
+at most ~30 times a second and not at all while nothing is new, so thousands of steps stay
 smooth. Pens are 1 px wide (Qt's fast path), there is no grid (it doubled the cost of a
 redraw), and redraws are spaced by PAINT_SHARE times their measured cost, so the plot takes
 about 3% of the GUI thread's time (and of the GIL the training thread needs) while training.
@@ -20,7 +22,11 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+from explorer.training.curves import EpochMap, Series
+from explorer.widgets.plotting import PALETTE
 
 COLORS = {
     "loss": "#1f2937",
@@ -30,27 +36,17 @@ COLORS = {
     "contractive": "#9333ea",
 }
 LR_COLOR = "#9ca3af"
+RAW_ALPHA = 60  # the raw points behind a smoothed curve
 REDRAW_MS = 33
 PAINT_SHARE = 30  # wait at least this many times the last redraw's cost (setData + paint)
 MAX_WAIT_S = 2.0  # ... but never longer than this
+X_LABELS = {"step": "step", "epoch": "epoch"}
 
 
-class _Series:
-    """x, y float buffers that double when full."""
-
-    def __init__(self) -> None:
-        self.x = np.empty(256)
-        self.y = np.empty(256)
-        self.n = 0
-        self.dirty = False
-
-    def append(self, x: float, y: float) -> None:
-        if self.n == len(self.x):
-            self.x = np.resize(self.x, 2 * self.n)
-            self.y = np.resize(self.y, 2 * self.n)
-        self.x[self.n], self.y[self.n] = x, y
-        self.n += 1
-        self.dirty = True
+def faint(color: str) -> QColor:
+    c = QColor(color)
+    c.setAlpha(RAW_ALPHA)
+    return c
 
 
 class LossPlot(pg.PlotWidget):
@@ -62,11 +58,16 @@ class LossPlot(pg.PlotWidget):
         item = self.getPlotItem()
         # no grid: pyqtgraph's axis grid doubles the cost of every redraw
         item.setLabel("bottom", "step")
-        item.setLabel("left", "loss term (per example)")
+        item.setLabel("left", "loss terms")  # per example: the legend's tooltip says so
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
-        self._series: dict[tuple[str, str], _Series] = {}
+        self._series: dict[tuple[str, str], Series] = {}
         self._curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self._raw: dict[str, pg.PlotDataItem] = {}  # train term -> its faint raw curve
+        self.epochs = EpochMap()
+        self.smoothing = 0.0
+        self.x_mode = "step"
+        self.runs: dict[str, tuple[pg.PlotDataItem, Series, EpochMap, str]] = {}  # overlay
         # The learning rate: its own view box, linked to the steps, on the right axis.
         self.lr_view = pg.ViewBox()
         item.showAxis("right")
@@ -80,7 +81,7 @@ class LossPlot(pg.PlotWidget):
         self.lr_curve = pg.PlotDataItem(pen=pg.mkPen(LR_COLOR, width=1), name="lr")
         self.lr_curve.setLogMode(False, True)
         self.lr_view.addItem(self.lr_curve)
-        self._lr = _Series()
+        self._lr = Series()
         item.vb.sigResized.connect(self._fit_lr_view)
         self.colors: dict[str, str] = {}  # term -> colour, shared by its train and val curves
         self._cost_s = 0.0  # the last redraw's cost: its setData calls and the paints after it
@@ -91,31 +92,35 @@ class LossPlot(pg.PlotWidget):
 
     def clear_curves(self) -> None:
         """Forget every point and curve; autorange follows the next data."""
-        for curve in self._curves.values():
+        for curve in [*self._curves.values(), *self._raw.values()]:
             self.getPlotItem().removeItem(curve)
         self._series.clear()
         self._curves.clear()
+        self._raw.clear()
         self.colors.clear()
-        self._lr = _Series()
+        self.epochs = EpochMap()
+        self._lr = Series()
         self.lr_curve.setData([], [])
         self._cost_s = self._paint_s = 0.0
         self.getPlotItem().enableAutoRange()
 
-    def _curve(self, split: str, name: str) -> _Series:
+    def _curve(self, split: str, name: str) -> Series:
         key = (split, name)
         if key not in self._series:
             fallback = pg.intColor(len(self.colors), hues=9).name()
             color = self.colors.setdefault(name, COLORS.get(name, fallback))
             if split == "train":
-                pen = pg.mkPen(color, width=1)
-                curve = self.plot(name=name, pen=pen)
+                self._raw[name] = self.plot(pen=pg.mkPen(faint(color), width=1))
+                self._raw[name].setVisible(self.smoothing > 0 and not self.runs)
+                curve = self.plot(name=name, pen=pg.mkPen(color, width=1), symbol=None)
             else:
                 pen = pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine)
                 curve = self.plot(
                     name=f"val {name}", pen=pen, symbol="o", symbolSize=6,
                     symbolBrush=color, symbolPen=None,
                 )  # fmt: skip
-            self._series[key] = _Series()
+            curve.setVisible(not self.runs)
+            self._series[key] = Series()
             self._curves[key] = curve
         return self._series[key]
 
@@ -123,20 +128,28 @@ class LossPlot(pg.PlotWidget):
         self.lr_view.setGeometry(self.getPlotItem().vb.sceneBoundingRect())
 
     def append(
-        self, step: float, terms: dict | None, val_terms: dict | None = None, lr: float = 0.0
+        self,
+        step: float,
+        terms: dict | None,
+        val_terms: dict | None = None,
+        lr: float = 0.0,
+        epoch: float | None = None,
     ) -> None:
-        """Add the latest train terms, at an epoch end the validation terms, and the learning
-        rate (0: not known)."""
+        """Add the latest train terms, at an epoch end the validation terms (and the epoch),
+        and the learning rate (0: not known)."""
         for split, values in (("train", terms), ("val", val_terms)):
             for name, value in (values or {}).items():
                 self._curve(split, name).append(step, value)
         if lr > 0:
             self._lr.append(step, lr)
+        if epoch is not None and self.epochs.add(step, epoch) and self.x_mode == "epoch":
+            self._touch()
         self._schedule()
 
     def set_history(self, history: dict | None) -> None:
         """Show a whole history ({"train": {"step": [...], term: [...]}, "val": ...})."""
         self.clear_curves()
+        self.epochs = epoch_map(history)
         for split in ("train", "val"):
             columns = (history or {}).get(split) or {}
             steps = columns.get("step") or []
@@ -153,10 +166,75 @@ class LossPlot(pg.PlotWidget):
                     series.append(step, value)
         self.redraw()
 
+    # -- how the curves are drawn ----------------------------------------------------------
     def set_log(self, on: bool) -> None:
         self.getPlotItem().setLogMode(y=on)
         self.getPlotItem().enableAutoRange()
 
+    def set_smoothing(self, weight: float) -> None:
+        """TensorBoard's smoothing weight in [0, 1): 0 draws the raw points."""
+        self.smoothing = min(max(float(weight), 0.0), 0.999)
+        for raw in self._raw.values():
+            raw.setVisible(self.smoothing > 0 and not self.runs)
+        self._touch()
+        self.redraw()
+
+    def set_x_mode(self, mode: str) -> None:
+        """x in "step" or "epoch" (from the validation rows' epoch ends)."""
+        if mode not in X_LABELS:
+            raise ValueError(f"The x axis shows step or epoch, not {mode!r}.")
+        self.x_mode = mode
+        self.getPlotItem().setLabel("bottom", X_LABELS[mode])
+        self._touch()
+        self.redraw()
+        self.getPlotItem().enableAutoRange()
+
+    def set_steps_per_epoch(self, steps: float) -> None:
+        """An estimate (from the run's progress) used until the first epoch ends."""
+        if steps > 0 and not self.epochs.steps:
+            self.epochs.per_epoch = float(steps)
+
+    def to_x(self, steps: np.ndarray, epochs: EpochMap | None = None) -> np.ndarray:
+        if self.x_mode == "step":
+            return steps
+        return (epochs or self.epochs).to_epochs(steps)
+
+    def _touch(self) -> None:
+        for series in [*self._series.values(), self._lr]:
+            series.dirty = True
+        for _curve, series, _map, _c in self.runs.values():
+            series.dirty = True
+
+    # -- several runs at once --------------------------------------------------------------
+    def show_runs(self, runs: list[tuple[str, dict]], term: str = "loss") -> None:
+        """Overlay `term` of each (name, history) as one train curve per run, a colour
+        each; an empty list goes back to the session's own curves."""
+        for curve, *_ in self.runs.values():
+            self.getPlotItem().removeItem(curve)
+        self.runs = {}
+        for i, (name, history) in enumerate(runs):
+            columns = (history or {}).get("train") or {}
+            series = Series()
+            for step, value in zip(columns.get("step") or [], columns.get(term) or []):
+                series.append(step, value)
+            color = PALETTE[i % len(PALETTE)]
+            curve = self.plot(name=name, pen=pg.mkPen(color, width=1.5), symbol=None)
+            self.runs[name] = (curve, series, epoch_map(history), color)
+        for curve in self._curves.values():
+            curve.setVisible(not self.runs)
+        for raw in self._raw.values():
+            raw.setVisible(self.smoothing > 0 and not self.runs)
+        self.lr_curve.setVisible(not self.runs)
+        self.getPlotItem().showAxis("right", not self.runs)  # no learning rate per run
+        self.getPlotItem().setLabel("left", term if runs else "loss terms")
+        self.redraw()
+        self.getPlotItem().enableAutoRange()
+
+    def run_curves(self) -> dict[str, pg.PlotDataItem]:
+        """The overlaid runs' curves, by run name."""
+        return {name: curve for name, (curve, *_) in self.runs.items()}
+
+    # -- redrawing -------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         start = time.perf_counter()
         super().paintEvent(event)
@@ -172,19 +250,34 @@ class LossPlot(pg.PlotWidget):
     def redraw(self) -> None:
         """Push changed buffers to their curves (the timer calls this when there is news)."""
         start = time.perf_counter()
-        for key, series in self._series.items():
+        for (split, name), series in self._series.items():
+            if not series.dirty:
+                continue
+            x, y = series.raw()
+            x = self.to_x(x)
+            if split == "train":
+                if self.smoothing > 0:
+                    self._raw[name].setData(x, y)
+                else:
+                    self._raw[name].clear()
+                y = series.smoothed(self.smoothing)
+            self._curves[(split, name)].setData(x, y)
+            series.dirty = False
+            self._last_redraw = start
+        for curve, series, epochs, _color in self.runs.values():
             if series.dirty:
-                self._curves[key].setData(series.x[: series.n], series.y[: series.n])
+                curve.setData(self.to_x(series.raw()[0], epochs), series.smoothed(self.smoothing))
                 series.dirty = False
-                self._last_redraw = start
         if self._lr.dirty:
-            self.lr_curve.setData(self._lr.x[: self._lr.n], self._lr.y[: self._lr.n])
+            x, y = self._lr.raw()
+            self.lr_curve.setData(self.to_x(x), y)
             self._lr.dirty = False
             self._last_redraw = start
         if self._last_redraw == start:
             self._cost_s = time.perf_counter() - start
             self._paint_s = 0.0
 
+    # -- reading back ----------------------------------------------------------------------
     def latest_lr(self) -> float | None:
         """The newest learning rate shown, or None."""
         return float(self._lr.y[self._lr.n - 1]) if self._lr.n else None
@@ -194,7 +287,7 @@ class LossPlot(pg.PlotWidget):
         return 0 if self.lr_curve.xData is None else len(self.lr_curve.xData)
 
     def latest(self, split: str = "train") -> dict[str, float]:
-        """The newest value of every term of `split`."""
+        """The newest raw value of every term of `split`."""
         return {n: s.y[s.n - 1] for (sp, n), s in self._series.items() if sp == split and s.n}
 
     def point_count(self, split: str = "train") -> int:
@@ -209,12 +302,20 @@ class LossPlot(pg.PlotWidget):
                 total += len(curve.xData)
         return total
 
+    def curve(self, name: str, split: str = "train") -> pg.PlotDataItem:
+        """The drawn curve of term `name` (smoothed for train)."""
+        return self._curves[(split, name)]
+
+    def raw(self, name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """The raw (step, value) points of term `name`."""
+        return self._series[(split, name)].raw()
+
     def export_csv(self, path: str | Path) -> Path:
-        """One row per (split, step): split, step, then every term shown."""
+        """One row per (split, step): split, step, then every term shown (raw values)."""
         names = sorted({name for _, name in self._series})
         rows: dict[tuple[str, float], dict[str, float]] = {}
         for (split, name), series in self._series.items():
-            for x, y in zip(series.x[: series.n], series.y[: series.n]):
+            for x, y in zip(*series.raw()):
                 rows.setdefault((split, x), {})[name] = y
         path = Path(path)
         with path.open("w", newline="") as handle:
@@ -225,72 +326,10 @@ class LossPlot(pg.PlotWidget):
         return path
 
 
-class LossPanel(QWidget):
-    """The bottom dock: a small bar (log scale toggle, last values) above the LossPlot."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.plot = LossPlot()
-        self.log_check = QCheckBox("Log scale", objectName="logScaleCheck", checked=True)
-        self.log_check.setToolTip("Show the loss axis on a log scale (terms differ by decades).")
-        self.legend = QLabel(objectName="lossLegend", textFormat=Qt.TextFormat.RichText)
-        self.legend.setToolTip(
-            "Solid: training batches (per example, unweighted terms; loss is the weighted sum). "
-            "Dashed with dots: the validation split (held out from training) at each epoch end. "
-            "Grey, right axis: the learning rate."
-        )
-        bar = QHBoxLayout()
-        bar.setContentsMargins(8, 2, 8, 0)
-        bar.addWidget(self.legend, 1)
-        bar.addWidget(self.log_check)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addLayout(bar)
-        layout.addWidget(self.plot, 1)
-        self.log_check.toggled.connect(self.plot.set_log)
-        self.plot.set_log(True)
-
-    def set_history(self, history: dict | None) -> None:
-        self.plot.set_history(history)
-        self.refresh_legend()
-
-    def follow(self, run, session) -> None:
-        """Show `session`'s loss history as it is replaced and extended; the legend follows
-        the progress of `run` (a TrainingRun)."""
-        session.modelChanged.connect(lambda: self.set_history(session.history))
-        session.historyChanged.connect(lambda: self.set_history(session.history))
-        session.historyExtended.connect(self.append_rows)
-        run.progress.connect(lambda _progress: self.refresh_legend())
-
-    def append_rows(self, rows: dict) -> None:
-        """Add history rows ({"train": {"step": [...], term: [...]}, "val": ...})."""
-        for split in ("train", "val"):
-            columns = rows.get(split) or {}
-            names = [k for k in columns if k not in ("step", "epoch", "lr")]
-            rates = columns.get("lr") or ()
-            for i, step in enumerate(columns.get("step", ())):
-                terms = {name: columns[name][i] for name in names}
-                lr = rates[i] if i < len(rates) else 0.0
-                pair = (terms, None) if split == "train" else (None, terms)
-                self.plot.append(step, *pair, lr=lr)
-
-    def refresh_legend(self) -> None:
-        """Coloured term names with their latest train values, then the validation key."""
-        train, val = self.plot.latest("train"), self.plot.latest("val")
-        parts = [
-            f'<span style="color:{self.plot.colors[name]}"><b>\u2501\u2501</b></span>'
-            f"&nbsp;{name}&nbsp;{value:.4g}"
-            for name, value in train.items()
-        ]
-        lr = self.plot.latest_lr()
-        if lr is not None:
-            parts.append(
-                f"<span style='color:{LR_COLOR}'>\u2501\u2501</span>&nbsp;lr&nbsp;{lr:.3g}"
-            )
-        if val:
-            parts.append(
-                f"<span style='color:#555'>\u254c\u25cf\u254c</span>&nbsp;validation"
-                f"&nbsp;(loss&nbsp;{val.get('loss', float('nan')):.4g})"
-            )
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts) or "No loss history yet")
+def epoch_map(history: dict | None) -> EpochMap:
+    """The epoch ends of a history's validation rows."""
+    epochs = EpochMap()
+    val = (history or {}).get("val") or {}
+    for step, epoch in zip(val.get("step") or [], val.get("epoch") or []):
+        epochs.add(step, epoch)
+    return epochs

@@ -128,10 +128,28 @@ def features(panel, qtbot, model, data) -> None:
     assert all(0 <= a <= 1 for a in out["accuracies"])
 
 
+def compare_runs(panel, qtbot, model, data) -> None:
+    panel.compare("The model shown", "The model shown")
+    qtbot.waitUntil(panel.map_ready, timeout=WAIT)
+    panel.move_point([0.25, -0.5])
+    a, b = panel.decoded()
+    assert_images(a, model.input_shape)
+    np.testing.assert_allclose(a, b, atol=1e-6)  # the same model at the same point
+    assert panel.codes()[0].shape == (model.code_size,)
+
+
+def traversal(panel, qtbot, model, data) -> None:
+    out = _result(panel, qtbot)
+    assert panel.rows() == model.code_size == len(out["grid"])
+    for row in out["grid"]:
+        assert_images(row, model.input_shape, count=len(row))
+    assert panel.factor_rows() == (len(data.factors) if data.factors else 0)
+
+
 EXERCISE = {
     f.__name__: f
     for f in (latent, interpolation, denoise, colourise, samples, compression, compare,
-              anomalies, clusters, features)
+              anomalies, clusters, features, compare_runs, traversal)
 }  # fmt: skip
 
 
