@@ -101,9 +101,13 @@ def images(panel) -> QGroupBox:
     panel.bits_slider = QSlider(Qt.Orientation.Horizontal, objectName="bitsSlider")
     panel.bits_slider.setRange(LOW_BITS, HIGH_BITS)
     panel.bits_slider.setValue(8)
-    panel.bits_slider.setToolTip("Bits per code dimension (uniform quantisation)")
+    panel.bits_slider.setToolTip(
+        "Bits per code dimension (uniform quantisation): more bits, more bytes per image and "
+        "a decoded image closer to the unquantised one"
+    )
     panel.bits_label = QLabel(minimumWidth=150)
     panel.index_spin = QSpinBox(objectName="compressionIndex", prefix="test image ")
+    panel.index_spin.setToolTip("The test image shown through the model, PCA and JPEG")
     panel.views = [PixelView(side=120) for _ in IMAGES]
     panel.captions = [QLabel(text) for text in IMAGES]
     grid = QGridLayout()
