@@ -13,7 +13,8 @@ from torch import nn
 
 from trainer.data.base import as_float
 
-VAL_BATCH = 1024  # validation batches are at least this big
+VAL_BATCH = 1024  # validation batches are at least this big ...
+VAL_VALUES = 1 << 20  # ... unless that is more pixel values than this: then the training batch
 
 
 def psnr_db(mse: float) -> float:
@@ -49,8 +50,9 @@ def validate(
     device = next(model.parameters()).device
     index = torch.arange(len(x)) if index is None else index
     try:
+        rows = min(VAL_BATCH, max(1, VAL_VALUES // max(1, x[0].numel())))  # big images: fewer
         return _means(model, x, index, fetch or _on_device(device), names,
-                      max(batch_size, VAL_BATCH), seed, device)  # fmt: skip
+                      max(batch_size, rows), seed, device)  # fmt: skip
     finally:
         model.warmup = warmup
 
