@@ -20,6 +20,7 @@ in `next()`, using no CPU, until resumed or stopped.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -141,7 +142,9 @@ class Trainer:
             optimizer = self._optimizer = make_optimizer(model, cfg.lr, device, cfg.weight_decay)
             scheduler = make_scheduler(cfg.schedule, optimizer, total)
             params = [p for p in model.parameters() if p.requires_grad]
-            bf16 = cfg.precision == "bf16"  # autocast of the forward pass (--bf16)
+            # bf16: autocast of the forward pass (--bf16); otherwise no context's cost per step
+            amp = torch.autocast(device.type, torch.bfloat16) if cfg.precision == "bf16" else None
+            amp = amp or contextlib.nullcontext()
             for epoch in range(first + 1, self._last_epoch + 1):
                 model.train()
                 order = torch.randperm(n, generator=gen, device=device)
@@ -163,7 +166,7 @@ class Trainer:
                     if warm_steps:
                         model.warmup = min(1.0, (self.step - self._start_step + 1) / warm_steps)
                     batch = self._batch(x, order[i : i + bs])
-                    with torch.autocast(device.type, torch.bfloat16, enabled=bf16):
+                    with amp:
                         inputs, target = model.training_pair(batch, gen)
                         out = model(inputs, target=target)
                     optimizer.zero_grad(set_to_none=True)
