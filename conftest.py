@@ -14,6 +14,16 @@ torch.set_num_threads(1)
 threadpool_limits(1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked cuda run only where torch sees a CUDA device."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="no CUDA device here")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """Settings, recovery files and the dataset cache go to a fresh folder per test."""

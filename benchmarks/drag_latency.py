@@ -39,7 +39,7 @@ from explorer.training.run import TRAINING, TrainingRun  # noqa: E402
 from models import ModelConfig, build  # noqa: E402
 from trainer import runner  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
-from trainer.data import Dataset  # noqa: E402
+from trainer.data import Dataset, as_float  # noqa: E402
 
 DEFAULT_THREADS = torch.get_num_threads()
 CONFIG = dict(backbone="conv", objective="vae", input_shape=(1, 28, 28), code_size=2,
@@ -56,7 +56,7 @@ def train(data: Dataset, steps: int) -> torch.nn.Module:
     for _ in range(steps):
         idx = torch.randint(0, len(data.train_x), (128,))
         opt.zero_grad()
-        model(data.train_x[idx]).loss.backward()
+        model(as_float(data.train_x[idx])).loss.backward()
         opt.step()
     return model.eval()
 

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from models import ModelConfig  # noqa: E402
 from trainer import analysis, cli, data  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
+from trainer.data import as_float  # noqa: E402
 from trainer.loop import Trainer  # noqa: E402
 
 MNIST_DEFAULT = ROOT.parent / "shared" / "data" / "mnist-5k"
@@ -111,7 +112,7 @@ def ae_row(dataset, backbone: str, code_size: int) -> dict:
 def vae_row(dataset, model_config: ModelConfig, train_config: TrainConfig) -> dict:
     model, run = train(dataset, model_config, train_config)
     with torch.no_grad():
-        kl = model(dataset.test_x).terms["kl"].item()
+        kl = model(as_float(dataset.test_x)).terms["kl"].item()
         samples = model.decode(torch.randn(64, model.code_size, generator=torch.Generator()
                                            .manual_seed(0))).flatten(1)  # fmt: skip
     spread = torch.pdist(samples).mean().item() / samples.shape[1] ** 0.5  # RMS per pixel

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models import ModelConfig, build  # noqa: E402
 from trainer import data  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
+from trainer.data import as_float  # noqa: E402
 from trainer.devices import resolve_device  # noqa: E402
 from trainer.loop import Trainer  # noqa: E402
 from trainer.schedules import make_optimizer, make_scheduler  # noqa: E402
@@ -82,14 +83,16 @@ def bare_sps(model_config: ModelConfig, train_config: TrainConfig, dataset, cloc
         model.train()
         order = keep[torch.randperm(n, generator=gen, device=device)]
         for i in range(0, n, bs):
-            out = model(x[order[i : i + bs]])
+            out = model(as_float(x[order[i : i + bs]]))  # uint8 pixels: as the trainer
             optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
             optimizer.step()
             scheduler.step()
         model.eval()
         with torch.no_grad():
-            val = sum(model(test[i : i + val_bs]).loss for i in range(0, len(test), val_bs))
+            val = sum(
+                model(as_float(test[i : i + val_bs])).loss for i in range(0, len(test), val_bs)
+            )
     float(val) + float(out.loss.detach())  # wait for the device
     elapsed = clock() - start
     return train_config.epochs * n / elapsed

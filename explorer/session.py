@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal
 
+from trainer.data.base import as_float
+
 
 def model_from(config, state: dict | None):
     """An eval-mode CPU model of `config`: `state` loaded without a random init first (the meta
@@ -30,8 +32,9 @@ def use_one_gui_thread() -> None:
 
 
 def to_images(x: torch.Tensor) -> np.ndarray:
-    """[N, C, H, W] tensor -> float32 [N, H, W] (grey) or [N, H, W, C], clipped to [0, 1]."""
-    arr = x.detach().to("cpu", torch.float32).clamp(0, 1).numpy()
+    """[N, C, H, W] tensor (floats, or uint8 pixels) -> float32 [N, H, W] (grey) or
+    [N, H, W, C], clipped to [0, 1]."""
+    arr = as_float(x.detach().cpu()).clamp(0, 1).numpy()
     return arr[:, 0] if arr.shape[1] == 1 else arr.transpose(0, 2, 3, 1)
 
 
@@ -160,8 +163,7 @@ class Session(QObject):
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
-        x = torch.as_tensor(x, dtype=torch.float32)
-        return self._model.encode(x).numpy()
+        return self._model.encode(as_float(torch.as_tensor(x))).numpy()
 
     @torch.no_grad()
     def decode(self, z) -> np.ndarray:
@@ -171,7 +173,7 @@ class Session(QObject):
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> np.ndarray:
-        return to_images(self._model.decode(self._model.encode(x)))
+        return to_images(self._model.decode(self._model.encode(as_float(torch.as_tensor(x)))))
 
 
 def _own(history: dict | None) -> dict:

@@ -60,6 +60,8 @@ class Setting:
     step: float = 1.0
     decimals: int = 2
     choices: tuple | Mapping | None = None
+    switches: bool = False  # a choice that also has a flag per choice besides its default
+    zero: str = ""  # what 0 means, where it means something else (the form shows this word)
     name: str = ""  # the field's name and default, filled in by `settings_of`
     default: object = None
 

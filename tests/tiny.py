@@ -8,7 +8,7 @@ import functools
 import torch
 
 from models import ModelConfig, build
-from trainer.data import Dataset, load, shapes
+from trainer.data import Dataset, as_float, load, shapes, to_pixels
 
 COLOUR_TRAIN, COLOUR_TEST, COLOUR_SIZE = 600, 200, 16
 
@@ -17,6 +17,7 @@ COLOUR_TRAIN, COLOUR_TEST, COLOUR_SIZE = 600, 200, 16
 def colour_shapes_data() -> Dataset:
     """A small shapes-colour: the same sprites and colour rule, 800 of them at 16 x 16."""
     x, factors = shapes.generate_colour(COLOUR_TRAIN + COLOUR_TEST, seed=0, size=COLOUR_SIZE)
+    x = to_pixels(x)  # stored like the catalogue's datasets
     n, y = COLOUR_TRAIN, factors["shape"]
     return Dataset(
         "shapes-colour", x[:n], x[n:], y[:n], y[n:], list(shapes.SHAPES),
@@ -54,7 +55,7 @@ def adam_steps(config: ModelConfig, data: Dataset, steps: int, pair=None, batch:
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     g = torch.Generator().manual_seed(0)
     for step in range(steps):
-        clean = data.train_x[torch.randint(0, len(data.train_x), (batch,), generator=g)]
+        clean = as_float(data.train_x[torch.randint(0, len(data.train_x), (batch,), generator=g)])
         x, target = pair(clean, g, step)
         opt.zero_grad()
         model(x, target=target).loss.backward()

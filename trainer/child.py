@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import importlib
+import inspect
 import json
 import os
 import signal
@@ -43,6 +44,12 @@ class Ready:
 
 
 @dataclass
+class Reading:
+    done: int  # files of a folder read so far (before Ready, while the data loads)
+    total: int
+
+
+@dataclass
 class Update:
     progress: Progress  # weights is None: they come through shared memory
     rows: dict  # {"train": {column: [values]}, "val": {...}}: what the trainer's history gained
@@ -65,6 +72,19 @@ class Done:
 @dataclass
 class Failed:
     text: str  # one sentence: the run could not start, or crashed in its process
+
+
+def _reading(conn):
+    """progress(done, total) for the loader: a Reading at most every SEND_S, and the last."""
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done == total or now - last[0] >= SEND_S:
+            last[0] = now
+            _send(conn, Reading(done, total))
+
+    return progress
 
 
 def main(job: dict, conn, control, locks) -> None:
@@ -94,7 +114,7 @@ def _send(conn, message) -> None:
 def _train(job: dict, conn, control, locks) -> None:
     import torch
 
-    from trainer.data import DatasetError
+    from trainer.data import DatasetError, options
     from trainer.loop import Trainer
 
     os.environ.clear()
@@ -108,7 +128,11 @@ def _train(job: dict, conn, control, locks) -> None:
     module, name = job["load"].split(":")
     tc = TrainConfig.from_dict(job["train"])
     try:
-        dataset = getattr(importlib.import_module(module), name)(tc.dataset)
+        loader = getattr(importlib.import_module(module), name)
+        extra = {}  # a loader that reports its reading, and stops it when the run is stopped
+        if "progress" in inspect.signature(loader).parameters:
+            extra = {"progress": _reading(conn), "cancel": gate.cancel}
+        dataset = loader(tc.dataset, **options(tc), **extra)
         mc = ModelConfig.from_dict(job["model"])  # after the loader: it may register objectives
         mc.input_shape = tuple(dataset.shape)
         trainer = Trainer(mc, tc, dataset)
@@ -181,6 +205,7 @@ class _Gate:
         self._trainer = None
         self._paused = self._stopped = False
         self._go = threading.Event()
+        self.cancel = threading.Event()  # set by a stop: ends the reading of a folder
         if not hold:
             self._go.set()
 
@@ -198,6 +223,8 @@ class _Gate:
                     self._apply(self._trainer)
             if command in ("go", "stop"):
                 self._go.set()
+            if command == "stop":
+                self.cancel.set()
             if command == "stop":
                 return
 

@@ -70,6 +70,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         if s.kind == "choice":
             options["choices"] = list(s.options)
         groups[s.group].add_argument(s.flag, **options)
+        for choice in s.options if s.switches else ():  # --grey, --colour: --channels grey
+            if choice != s.default:
+                groups[s.group].add_argument(f"--{choice}", dest=s.name, action="store_const",
+                                             const=choice, help=f"{s.flag} {choice}")  # fmt: skip
     parser.add_argument("--out", required=True, help="where to save the checkpoint (.safetensors)")
 
 
@@ -165,6 +169,22 @@ def _check_out(out: Path) -> None:
         raise _fail(f"--out {out} cannot be written: choose a folder you can write to.")
 
 
+def _reading(stream=None):
+    """A progress(done, total) that prints how far reading a folder has got."""
+    printer = ProgressPrinter(stream)
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - printer.last < (BAR_S if printer.tty else LINE_S):
+            return
+        printer.last = now
+        printer._write(
+            f"Reading images: {done:,} of {total:,} files", "\n" if done == total else ""
+        )
+
+    return progress
+
+
 def train(args: argparse.Namespace) -> int:
     """`main.py train`: train on the dataset, print progress, save the checkpoint."""
     try:
@@ -181,7 +201,7 @@ def _train(args: argparse.Namespace) -> int:
 
     _check_out(Path(args.out))
     try:
-        dataset = data.load(args.dataset)
+        dataset = data.load(args.dataset, **data.options(args), progress=_reading())
         model_config, train_config = configs(args, dataset.shape, len(dataset.train_x))
         trainer = Trainer(model_config, train_config, dataset)
     except (ValueError, data.DatasetError) as error:

@@ -27,6 +27,15 @@ class TrainConfig:
         "digits", "Dataset", "The images the autoencoder learns to reproduce: a set that ships "
         "with the app, one downloaded on first use, or folder:PATH (Folder... in the form) "
         "for your own images.", "Data", kind="dataset")  # fmt: skip
+    size: int = setting(
+        0, "Image size", "The side, in pixels, that images are resized to (a folder's are "
+        "centre-cropped to a square first). Smaller trains faster and keeps less detail; 0 "
+        "keeps the dataset's own size (32 for a folder).", "Data", low=0, high=512,
+        zero="own")  # fmt: skip
+    channels: str = setting(
+        "own", "Colour", "grey trains on one luminance channel, colour on three (grey images "
+        "repeated); own keeps the dataset's own (grey for a folder).", "Data",
+        choices=("own", "grey", "colour"), switches=True)  # fmt: skip
     epochs: int = setting(
         10, "Epochs", "Passes over the training split. More fit better, up to overfitting; "
         "early stopping may end the run sooner.", T, low=1, high=MAX_EPOCHS)  # fmt: skip
@@ -67,6 +76,11 @@ class TrainConfig:
     device: str = setting(
         "auto", "Device", "Where training runs; auto picks cuda, then mps, then cpu.", T,
         choices=DEVICES)  # fmt: skip
+    precision: str = setting(
+        "fp32", "Precision", "bf16 runs the forward pass under bfloat16 autocast (CUDA or "
+        "CPU): faster on hardware with bf16 units and half the activation memory, at about "
+        "three significant digits; validation stays in fp32.", T, choices=("fp32", "bf16"),
+        switches=True)  # fmt: skip
     seed: int = setting(
         0, "Seed", "Random seed for the weights, the batch order and the noise: the same "
         "seed repeats a run exactly.", T, low=0, ui=(0, 2**31 - 1))  # fmt: skip

@@ -1,6 +1,7 @@
 """The training loop: `Trainer.run()` is a generator of `Progress` that the GUI and CLI drive.
 
-Speed: the data lives on the device, batches are cut by index from a seeded permutation,
+Speed: the data lives on the device as uint8 (a dataset beyond the memory budget stays in
+its memory-mapped file), batches are cut by index from a seeded permutation and made floats,
 and loss values are read (and nan/inf checked) only at sync points, about every 50 ms and
 at each epoch end, so the device never waits for Python in between. A diverged run gets
 the weights of the last finite sync point back.
@@ -19,6 +20,7 @@ in `next()`, using no CPU, until resumed or stopped.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -29,6 +31,7 @@ from torch import nn
 
 from models import ModelConfig, build, term_names
 from trainer.config import TrainConfig
+from trainer.data.base import as_float
 from trainer.devices import out_of_memory, resolve_device
 from trainer.progress import Progress, empty_history, record_figures
 from trainer.schedules import make_optimizer, make_scheduler, rising_share, total_norm
@@ -73,6 +76,8 @@ class Trainer:
         self.train_config = train_config
         self.dataset = dataset
         self.device = resolve_device(train_config.device)
+        if train_config.precision == "bf16" and self.device.type not in ("cpu", "cuda"):
+            raise ValueError(f"precision bf16 needs CUDA or the CPU, not {self.device.type}.")
         torch.manual_seed(train_config.seed)
         try:
             self.model = (model if model is not None else build(model_config)).to(self.device)
@@ -128,18 +133,24 @@ class Trainer:
         settle = first + math.ceil(rising_share(cfg.schedule) * cfg.epochs)
         stopper = EarlyStopping(cfg.patience if len(self.val_index) else 0, settle)
         try:
-            x = self._x = self.dataset.train_x.to(device, torch.float32)
+            # uint8 pixels live on the device (memory-mapped ones stay in their file) and
+            # become floats a batch at a time there (trainer.data.base.as_float).
+            x = self._x = self._images(self.dataset.train_x)
             # Batches index the whole split through the training indices (no copy of it).
             keep = self.train_index.to(device) if len(self.val_index) else None
             gen = torch.Generator(device=device).manual_seed(cfg.seed)
             optimizer = self._optimizer = make_optimizer(model, cfg.lr, device, cfg.weight_decay)
             scheduler = make_scheduler(cfg.schedule, optimizer, total)
             params = [p for p in model.parameters() if p.requires_grad]
+            # bf16: autocast of the forward pass (--bf16); otherwise no context's cost per step
+            amp = torch.autocast(device.type, torch.bfloat16) if cfg.precision == "bf16" else None
+            amp = amp or contextlib.nullcontext()
             for epoch in range(first + 1, self._last_epoch + 1):
                 model.train()
                 order = torch.randperm(n, generator=gen, device=device)
                 if keep is not None:
                     order = keep[order]
+                order = order.to(x.device)  # a memory-mapped split is indexed on the CPU
                 for i in range(0, per_epoch * bs, bs):
                     if self._stop.is_set() or not self._resume.is_set():
                         if not self._stop.is_set():
@@ -154,8 +165,10 @@ class Trainer:
                             return
                     if warm_steps:
                         model.warmup = min(1.0, (self.step - self._start_step + 1) / warm_steps)
-                    inputs, target = model.training_pair(x[order[i : i + bs]], gen)
-                    out = model(inputs, target=target)
+                    batch = self._batch(x, order[i : i + bs])
+                    with amp:
+                        inputs, target = model.training_pair(batch, gen)
+                        out = model(inputs, target=target)
                     optimizer.zero_grad(set_to_none=True)
                     out.loss.backward()
                     if cfg.clip:
@@ -264,7 +277,7 @@ class Trainer:
         with torch.no_grad():
             if not all(math.isfinite(v) for v in row):
                 self._restore()
-                if not bool(torch.isfinite(self._x).all()):
+                if self._x.is_floating_point() and not bool(torch.isfinite(self._x).all()):
                     return (
                         f"Training stopped at step {self.step} because the training images hold "
                         "NaN or infinite values (the last good weights were kept): fix the data."
@@ -286,12 +299,26 @@ class Trainer:
         train.setdefault("lr", []).append(float(self._optimizer.param_groups[0]["lr"]))
         return None
 
+    def _images(self, x: torch.Tensor) -> torch.Tensor:
+        """The images training indexes: on the device, unless memory-mapped (then in place)."""
+        return x if self.dataset.mapped else x.to(self.device)
+
+    def _batch(self, x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """Images x[index] as floats on the device: a batch copied out of a memory-mapped
+        file goes through pinned memory to CUDA without blocking."""
+        batch = x[index]
+        if batch.device != self.device:
+            cuda = self.device.type == "cuda"
+            batch = batch.pin_memory() if cuda else batch
+            return as_float(batch, self.device, non_blocking=cuda)
+        return as_float(batch)
+
     def validate(self) -> dict[str, float]:
         """Mean of every term over the validation split (held out from the training split;
         the test split when there is none), and the objective's figures (trainer.validation)."""
-        if len(self.val_index):
-            x = self.dataset.train_x[self.val_index].to(self.device, torch.float32)
+        if len(self.val_index):  # the training split as run() placed it, if it ran
+            x, index = getattr(self, "_x", self.dataset.train_x), self.val_index
         else:
-            x = self.dataset.test_x.to(self.device, torch.float32)
+            x, index = self.dataset.test_x, None
         return validate(self.model, x, self.names, self.train_config.batch_size,
-                        self.train_config.seed + 1)  # fmt: skip
+                        self.train_config.seed + 1, index=index, fetch=self._batch)  # fmt: skip

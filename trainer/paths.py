@@ -1,4 +1,5 @@
-"""The per-user folder: settings, recovery file and the dataset download cache."""
+"""The per-user folder: settings, recovery file, the dataset download cache and the folder
+dataset cache."""
 
 from __future__ import annotations
 
@@ -16,5 +17,12 @@ def home() -> Path:
 def data_dir() -> Path:
     """Where torchvision datasets are downloaded to."""
     path = home() / "data"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    """Where folder datasets are cached as uint8 image files (trainer/data/cache.py)."""
+    path = home() / "cache"
     path.mkdir(parents=True, exist_ok=True)
     return path

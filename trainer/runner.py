@@ -20,14 +20,15 @@ import signal
 import time
 
 from models import ModelConfig
-from trainer.child import Done, Failed, Ready, Update, history_digest, main
+from trainer.child import Done, Failed, Reading, Ready, Update, history_digest, main
 from trainer.config import TrainConfig
 from trainer.launch import METHOD, context, default_threads, helper_pids, launch, warm_up
 from trainer.progress import empty_history
 from trainer.shared_weights import SharedWeights, unlink_name
 
-__all__ = ["METHOD", "Done", "Failed", "Ready", "Run", "Update", "context", "default_threads",
-           "helper_pids", "history_digest", "launch", "start", "warm_up"]  # fmt: skip
+__all__ = ["METHOD", "Done", "Failed", "Reading", "Ready", "Run", "Update", "context",
+           "default_threads", "helper_pids", "history_digest", "launch", "start",
+           "warm_up"]  # fmt: skip
 
 DEFAULT_LOAD = "trainer.data:load"
 

@@ -11,7 +11,10 @@ import math
 import torch
 from torch import nn
 
-VAL_BATCH = 1024  # validation batches are at least this big
+from trainer.data.base import as_float
+
+VAL_BATCH = 1024  # validation batches are at least this big ...
+VAL_VALUES = 1 << 20  # ... unless that is more pixel values than this: then the training batch
 
 
 def psnr_db(mse: float) -> float:
@@ -19,24 +22,46 @@ def psnr_db(mse: float) -> float:
     return math.inf if mse <= 0 else 10.0 * math.log10(1.0 / mse)
 
 
+def _on_device(device):
+    def fetch(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        return as_float(x[index], device)
+
+    return fetch
+
+
 @torch.no_grad()
-def validate(model: nn.Module, x: torch.Tensor, names: list[str], batch_size: int, seed: int):
-    """{name: mean} for "loss" and each term in `names` over images x (on the model's
-    device), and `<name>_psnr_db` for each of the model's `psnr_errors`; {} when x is empty."""
+def validate(
+    model: nn.Module,
+    x: torch.Tensor,
+    names: list[str],
+    batch_size: int,
+    seed: int,
+    index: torch.Tensor | None = None,
+    fetch=None,
+):
+    """{name: mean} for "loss" and each term in `names` over images x (x[index] when
+    given), and `<name>_psnr_db` for each of the model's `psnr_errors`; {} when there are
+    none. Each batch becomes floats on the model's device through `fetch(x, batch_index)`
+    (default: indexed, then `as_float` there), so uint8 or memory-mapped x is never
+    converted whole."""
     warmup = getattr(model, "warmup", 1.0)
     model.eval()
     model.warmup = 1.0
+    device = next(model.parameters()).device
+    index = torch.arange(len(x)) if index is None else index
     try:
-        return _means(model, x, names, max(batch_size, VAL_BATCH), seed)
+        rows = min(VAL_BATCH, max(1, VAL_VALUES // max(1, x[0].numel())))  # big images: fewer
+        return _means(model, x, index, fetch or _on_device(device), names,
+                      max(batch_size, rows), seed, device)  # fmt: skip
     finally:
         model.warmup = warmup
 
 
-def _means(model, x, names, bs, seed) -> dict[str, float]:
-    gen = torch.Generator(device=x.device).manual_seed(seed)
+def _means(model, x, index, fetch, names, bs, seed, device) -> dict[str, float]:
+    gen = torch.Generator(device=device).manual_seed(seed)
     rows, sizes, errors = [], [], {}
-    for i in range(0, len(x), bs):
-        inputs, target = model.training_pair(x[i : i + bs], gen)
+    for i in range(0, len(index), bs):
+        inputs, target = model.training_pair(fetch(x, index[i : i + bs]), gen)
         out = model(inputs, target=target)
         rows.append(torch.stack([out.loss, *(out.terms[k] for k in names[1:])]))
         sizes.append(len(target))
@@ -45,6 +70,7 @@ def _means(model, x, names, bs, seed) -> dict[str, float]:
     if not rows:
         return {}
     values = torch.stack(rows).tolist()
-    means = [sum(r[j] * s for r, s in zip(values, sizes)) / len(x) for j in range(len(rows[0]))]
-    figures = {f"{k}_psnr_db": psnr_db(float(v) / len(x)) for k, v in errors.items()}
+    n = len(index)
+    means = [sum(r[j] * s for r, s in zip(values, sizes)) / n for j in range(len(rows[0]))]
+    figures = {f"{k}_psnr_db": psnr_db(float(v) / n) for k, v in errors.items()}
     return {**dict(zip(names, means)), **figures}

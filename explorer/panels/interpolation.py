@@ -22,6 +22,7 @@ from explorer.session import to_images
 from explorer.widgets.image_view import ImageView
 from explorer.widgets.images import save_gif, save_png, tile
 from models.sampling import lerp, path, slerp
+from trainer.data.base import as_float
 
 
 def _caption(text: str) -> QLabel:
@@ -178,7 +179,7 @@ class InterpolationPanel(Panel):
 
     def _encode_endpoints(self) -> torch.Tensor:
         """Encode A and B, show their reconstructions; returns the two test images."""
-        x = self.session.dataset.test_x[[self.spin_a.value(), self.spin_b.value()]]
+        x = as_float(self.session.dataset.test_x[[self.spin_a.value(), self.spin_b.value()]])
         codes = torch.as_tensor(self.session.encode(x))
         self._za, self._zb = codes[0], codes[1]
         recon = self.session.decode(codes)

@@ -69,6 +69,7 @@ def make(s: Setting) -> list[QWidget]:
         widget.setValidator(QRegularExpressionValidator(HIDDEN_TEXT))
     elif s.kind == "int":
         widget = QSpinBox(minimum=int(low), maximum=int(high), accelerated=True)
+        widget.setSpecialValueText(s.zero)  # the word for 0, if it means something else
     elif s.log:
         widget = ScientificSpinBox(low, high, s.default)
     else:

@@ -24,7 +24,7 @@ from explorer.training.outcome import RunResult, end_text
 from models import ModelConfig
 from trainer import runner
 from trainer.config import TrainConfig
-from trainer.data import load
+from trainer.data import load, options
 from trainer.shared_weights import digest
 
 IDLE, LOADING, TRAINING, PAUSED = "idle", "loading", "training", "paused"
@@ -162,6 +162,8 @@ class TrainingRun(QObject):
                 self._ready(message)
             elif isinstance(message, runner.Update):
                 self._update(message)
+            elif isinstance(message, runner.Reading):  # a folder being read before Ready
+                self.message.emit(f"Reading images: {message.done:,} of {message.total:,} files")
         self._apply_weights()
         if run.exited():
             self._ended()
@@ -182,7 +184,7 @@ class TrainingRun(QObject):
         def prepare(_report):
             dataset = data
             if dataset is None or dataset.name != ready.dataset or dataset.shape != mc.input_shape:
-                dataset = load(tc.dataset)
+                dataset = load(tc.dataset, **options(tc))
             return dataset, model_from(mc, state)
 
         self._prepare.run(prepare, self._prepared, self._prepare_failed)
@@ -249,7 +251,11 @@ class TrainingRun(QObject):
                     mc, tc, self.step, outcome.stopped, outcome.error, history, outcome.seconds
                 )
             )
-        elif isinstance(outcome, runner.Done):
+        elif (
+            isinstance(outcome, runner.Done)
+            or isinstance(outcome, runner.Failed)
+            and self._wanted == "stop"
+        ):
             self._end_idle("Stopped before training began")
             self.message.emit("Stopped before training began.")
         elif isinstance(outcome, runner.Failed):

@@ -79,7 +79,7 @@ def test_anomaly_panel_threshold_scores_and_export(
     assert panel.score_image(noise) > panel.threshold()
     assert "anomalous" in panel.verdict.text() and panel.score_line.isVisible()
     png = tmp_path / "digit.png"
-    Image.fromarray((digits.test_x[0, 0].numpy() * 255).astype(np.uint8)).save(png)
+    Image.fromarray(digits.test_x[0, 0].numpy()).save(png)  # the stored pixels
     assert panel.score_file(png) == pytest.approx(errors[0], rel=0.05, abs=1e-3)
 
     out = panel.export_csv(tmp_path / "scores.csv")

@@ -19,7 +19,7 @@ from explorer.panels import PANELS
 from explorer.panels.denoise import DenoisePanel
 from models import ModelConfig, build
 from models.corruption import corrupt
-from trainer.data import Dataset, load
+from trainer.data import Dataset, as_float, load
 
 
 @functools.lru_cache(maxsize=1)
@@ -125,7 +125,7 @@ def test_eraser_restores_clean_pixels_and_text_stamps_where_clicked(
     panel = make_panel("denoise", session=session, size=(1100, 650))
     panel.show_test_image(3)
     panel.set_noise("salt_pepper", 0.5)
-    clean = digits.test_x[3, 0].numpy()
+    clean = as_float(digits.test_x[3, 0]).numpy()
     noisy = panel.corrupted().copy()
     assert (noisy != clean).sum() > 10
     panel.set_tool("eraser")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from explorer.panels import PANELS
+from trainer.data import as_float
 
 KINDS = [  # (backbone, objective, code size, channels)
     ("mlp", "vae", 1, 1),
@@ -56,7 +57,7 @@ def interpolation(panel, qtbot, model, data) -> None:
 
 
 def denoise(panel, qtbot, model, data) -> None:
-    clean = data.test_x[2].permute(1, 2, 0).numpy()
+    clean = as_float(data.test_x[2]).permute(1, 2, 0).numpy()
     panel.set_image(clean[..., 0] if model.input_shape[0] == 1 else clean)
     panel.set_noise("gaussian", 0.3)
     assert_images(panel.corrupted(), model.input_shape)

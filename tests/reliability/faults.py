@@ -12,7 +12,7 @@ import torch
 from models import ModelConfig, build
 from models.objectives import Autoencoder
 from trainer.config import TrainConfig
-from trainer.data import Dataset, load
+from trainer.data import Dataset, as_float, load
 
 HUGE_SIDE, HUGE_N = 1024, 300_000  # one batch of all of them: 1.2 TB, refused at once
 
@@ -60,7 +60,7 @@ def flaky_digits(reads: int = 30) -> Dataset:
 def nan_digits() -> Dataset:
     """Digits with a corrupt stretch of NaN pixels in the later part of the training split."""
     data = digits()
-    x = data.train_x.clone()
+    x = as_float(data.train_x).clone()  # floats: uint8 pixels cannot be NaN
     x[len(x) // 2 :, :, 3, 3] = float("nan")
     return replace(data, train_x=x)
 

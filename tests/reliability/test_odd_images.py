@@ -16,7 +16,9 @@ from trainer.data import DatasetError
 
 
 def torch_cat(ds) -> torch.Tensor:
-    return torch.cat([ds.train_x, ds.test_x])
+    """Every image of ds as floats in [0, 1] (they are stored as uint8)."""
+    assert ds.train_x.dtype == torch.uint8
+    return data.as_float(torch.cat([ds.train_x, ds.test_x]))
 
 
 @pytest.mark.parametrize("grey", [True, False])

@@ -17,7 +17,7 @@ from models.corruption import corrupt
 from trainer import analysis
 from trainer.analysis import compare, probes
 from trainer.analysis.pretraining import pretraining_experiment, seeded
-from trainer.data import load
+from trainer.data import as_float, load
 
 
 @functools.lru_cache(maxsize=8)
@@ -36,7 +36,7 @@ def _trained(backbone="mlp", objective="ae", code_size=8, steps=300, batch=128, 
     g = torch.Generator().manual_seed(0)
     for _ in range(steps):
         idx = torch.randint(0, len(data.train_x), (batch,), generator=g)
-        x = data.train_x[idx] if batch < len(data.train_x) else data.train_x
+        x = as_float(data.train_x[idx] if batch < len(data.train_x) else data.train_x)
         x, target = model.training_pair(x, g)  # denoising: a corrupted x, the clean target
         opt.zero_grad()
         model(x, target).loss.backward()
@@ -49,8 +49,8 @@ def test_pca_errors_fall_with_code_size_and_match_scikit_learn(digits):
     assert list(sizes) == [1, 2, 4, 8, 16, 32, 64]
     assert np.all(np.diff(errors) < 0)
     assert errors[-1] < 1e-12  # all 64 components reconstruct exactly
-    train = digits.train_x.reshape(len(digits.train_x), -1).double().numpy()
-    test = digits.test_x.reshape(len(digits.test_x), -1).double().numpy()
+    train = as_float(digits.train_x).reshape(len(digits.train_x), -1).double().numpy()
+    test = as_float(digits.test_x).reshape(len(digits.test_x), -1).double().numpy()
     for k, err in zip(sizes[:5], errors[:5]):
         pca = PCA(n_components=int(k)).fit(train)
         expected = np.mean((pca.inverse_transform(pca.transform(test)) - test) ** 2)
@@ -76,7 +76,7 @@ def test_linear_autoencoder_spans_pca_subspace_after_training(digits):
 
     def closure():
         opt.zero_grad()
-        loss = model(digits.train_x).loss
+        loss = model(as_float(digits.train_x)).loss
         loss.backward()
         return loss
 
@@ -129,9 +129,9 @@ def test_anomalous_examples_score_above_the_99th_percentile(digits):
     threshold = analysis.anomaly_threshold(errors, 99)
     assert (errors > threshold).sum() <= math.ceil(0.01 * len(errors))
     g = torch.Generator().manual_seed(1)
-    noisy = corrupt(digits.test_x[:4], "gaussian:1.0", generator=g)
+    noisy = corrupt(as_float(digits.test_x[:4]), "gaussian:1.0", generator=g)
     random = torch.rand(4, *digits.shape, generator=g)
-    sprites = load("shapes").test_x[:4]
+    sprites = as_float(load("shapes").test_x[:4])
     sprites = F.interpolate(sprites, size=digits.shape[1:], mode="area")
     for odd in (noisy, random, sprites):
         assert np.all(analysis.reconstruction_errors(model, odd) > threshold)

@@ -21,7 +21,7 @@ def _trained(config=None, steps=20):
     """A small model trained a few Adam steps on digits, with its loss history."""
     torch.manual_seed(0)
     model = build(config or ModelConfig(hidden=[32, 16]))
-    x = data.load("digits").train_x[:256]
+    x = data.as_float(data.load("digits").train_x[:256])
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     history = {"train": {"step": [], "loss": [], "recon": []}, "val": {"step": [], "loss": []}}
     for step in range(steps):
@@ -86,7 +86,7 @@ def test_round_trip_is_exact(tmp_path, config):
     rebuilt = ck.build_model()
     assert not rebuilt.training
     assert next(rebuilt.parameters()).device.type == "cpu"
-    x = data.load("digits").test_x[:16]
+    x = data.as_float(data.load("digits").test_x[:16])
     model.eval()
     with torch.no_grad():
         assert torch.equal(rebuilt.encode(x), model.encode(x))

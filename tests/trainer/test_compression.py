@@ -12,6 +12,7 @@ from PIL import Image
 
 from models import ModelConfig, build
 from trainer.analysis import compression
+from trainer.data import as_float
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def model(digits):
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     g = torch.Generator().manual_seed(0)
     for _ in range(400):
-        x = digits.train_x[torch.randint(0, len(digits.train_x), (64,), generator=g)]
+        x = as_float(digits.train_x[torch.randint(0, len(digits.train_x), (64,), generator=g)])
         opt.zero_grad()
         model(x).loss.backward()
         opt.step()

@@ -15,9 +15,13 @@ from trainer.data import DatasetError, builtin, downloaded, shapes
 
 def _check_dataset(ds, shape, n_classes):
     for x in (ds.train_x, ds.test_x):
-        assert x.dtype == torch.float32 and tuple(x.shape[1:]) == shape
-        assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+        assert x.dtype == torch.uint8 and tuple(x.shape[1:]) == shape  # stored as pixels
         assert x.is_contiguous()
+        floats = data.as_float(x[:64])
+        assert (
+            floats.dtype == torch.float32
+            and 0.0 <= float(floats.min()) <= float(floats.max()) <= 1.0
+        )
     for y, x in ((ds.train_y, ds.train_x), (ds.test_y, ds.test_x)):
         assert y.dtype == torch.int64 and len(y) == len(x)
         assert int(y.min()) >= 0 and int(y.max()) < n_classes
@@ -62,10 +66,10 @@ def test_digits_are_sklearn_digits_over_16_with_a_stratified_split():
     assert len(ds.train_x) + len(ds.test_x) == 1797
     assert len(ds.test_x) == 359
     assert ds.test_y.bincount().min() >= 35  # every digit is in the test split
-    # Each test image is a real digit from sklearn, divided by 16.
+    # Each test image is a real digit from sklearn, divided by 16 (within half a pixel step).
     raw = torch.from_numpy(load_digits().images / 16.0).float().flatten(1)
-    first = ds.test_x[0].flatten()
-    assert (raw == first).all(dim=1).any()
+    first = data.as_float(ds.test_x[0]).flatten()
+    assert ((raw - first).abs() <= 0.5 / 255 + 1e-7).all(dim=1).any()
 
 
 def test_load_is_cached_and_adapts_size_and_channels():
@@ -89,9 +93,10 @@ def test_shapes_have_factors_that_describe_the_images():
     # Every shape occurs, and squares and ellipses are centred on their x, y factors.
     assert ds.test_y.bincount(minlength=4).min() > 150
     grid = (torch.arange(32) + 0.5) / 32 * 2 - 1
-    mass = ds.test_x[:, 0].sum(dim=(1, 2))
-    cx = (ds.test_x[:, 0].sum(1) * grid).sum(1) / mass
-    cy = (ds.test_x[:, 0].sum(2) * grid).sum(1) / mass
+    x = data.as_float(ds.test_x)
+    mass = x[:, 0].sum(dim=(1, 2))
+    cx = (x[:, 0].sum(1) * grid).sum(1) / mass
+    cy = (x[:, 0].sum(2) * grid).sum(1) / mass
     symmetric = ds.test_y <= 1
     assert (cx - ds.factors["x"])[symmetric].abs().max() < 1 / 32
     assert (cy - ds.factors["y"])[symmetric].abs().max() < 1 / 32
@@ -121,24 +126,27 @@ def test_colour_shapes_are_deterministic_for_a_seed():
 def test_colour_shapes_keep_the_factors_and_take_their_colours_from_the_shape():
     grey, colour = data.load("shapes"), data.load("shapes-colour")
     _check_dataset(colour, (3, 32, 32), 4)
+    step = 1 / 255  # the images are stored as uint8: every pixel within half a step
+    grey_x, colour_x = data.as_float(grey.test_x), data.as_float(colour.test_x)
     assert colour.classes == grey.classes and torch.equal(colour.test_y, grey.test_y)
     assert set(colour.factors) == set(grey.factors) == set(shapes.FACTORS)
     assert all(torch.equal(colour.factors[k], grey.factors[k]) for k in shapes.FACTORS)
     # The same sprites: the luminance is the grey sprite between two fixed levels.
-    luma = luminance(colour.test_x)
+    luma = luminance(colour_x)
     low, high = shapes.BACKGROUND_LUMA, shapes.SPRITE_LUMA
-    torch.testing.assert_close(luma, low + (high - low) * grey.test_x, atol=2e-3, rtol=0)
+    torch.testing.assert_close(luma, low + (high - low) * grey_x, atol=2e-3 + step, rtol=0)
     # Each shape has its own colour: the brightest pixel of every square has the same RGB.
-    brightest = colour.test_x.flatten(2).gather(
+    brightest = colour_x.flatten(2).gather(
         2, luma.flatten(2).argmax(2, keepdim=True).expand(-1, 3, -1)
     )[..., 0]
-    covered = grey.test_x.flatten(1).max(1).values > 0.999
+    covered = grey_x.flatten(1).max(1).values > 0.999
     for k in range(4):
         rows = brightest[(colour.test_y == k) & covered]
-        torch.testing.assert_close(rows, shapes.SPRITE_COLOURS[k].expand_as(rows))
+        colours = shapes.SPRITE_COLOURS[k].expand_as(rows)
+        torch.testing.assert_close(rows, colours, atol=step / 2 + 1e-6, rtol=0)
     assert len({tuple(c.tolist()) for c in shapes.SPRITE_COLOURS}) == 4
     # The background is the same sky-to-ground gradient in every image.
-    corners = colour.test_x[:, :, [0, -1], 0]
+    corners = colour_x[:, :, [0, -1], 0]
     torch.testing.assert_close(corners, corners[:1].expand_as(corners))
     assert (corners[0, :, 0] - corners[0, :, 1]).abs().max() > 0.2
 
@@ -175,8 +183,8 @@ def test_mnist_loads_from_idx_files_on_disk(tmp_path, no_network):
 
     _check_dataset(ds, (1, 28, 28), 10)
     assert ds.name == "mnist" and ds.classes == [str(d) for d in range(10)]
-    expected = torch.from_numpy(images["train"].astype(np.float32) / 255).unsqueeze(1)
-    assert torch.equal(ds.train_x, expected)
+    expected = torch.from_numpy(images["train"].astype(np.uint8)).unsqueeze(1)
+    assert torch.equal(ds.train_x, expected)  # the pixels as they are in the file
     assert ds.train_y.tolist() == labels["train"].tolist()
     assert ds.test_y.tolist() == labels["t10k"].tolist()
     assert data.load("mnist", root=tmp_path, size=14).shape == (1, 14, 14)
@@ -239,7 +247,7 @@ def test_folder_with_subfolders_gives_labels_and_skips_unreadable_files(tmp_path
     assert ds.classes == ["cats", "dogs"] and ds.skipped == 2
     assert len(ds.train_x) + len(ds.test_x) == 12
     # Grey value of each image follows its class: red cats are brighter than blue dogs.
-    x = torch.cat([ds.train_x, ds.test_x]).mean(dim=(1, 2, 3))
+    x = data.as_float(torch.cat([ds.train_x, ds.test_x])).mean(dim=(1, 2, 3))
     y = torch.cat([ds.train_y, ds.test_y])
     assert x[y == 0].min() > x[y == 1].max()
     again = data.load(f"folder:{root}")
@@ -253,7 +261,7 @@ def test_folder_without_subfolders_is_one_class_in_colour(tmp_path):
     ds = data.load(f"folder:{root}", size=28, grey=False)
     _check_dataset(ds, (3, 28, 28), 1)
     assert ds.classes == ["flat"] and ds.skipped == 0
-    assert abs(float(ds.test_x[:, 2].mean()) - 250 / 255) < 1e-6
+    assert abs(float(data.as_float(ds.test_x[:, 2]).mean()) - 250 / 255) < 1e-6
 
 
 def test_missing_or_empty_folders_are_dataset_errors(tmp_path):
@@ -281,5 +289,6 @@ def test_shipped_digits_are_scikit_learns_digits_and_split(tmp_path):
     expected = torch.from_numpy(sk.images / 16.0).float().unsqueeze(1)
     assert len(digits.train_x) + len(digits.test_x) == len(expected)
     with np.load(builtin.DIGITS_FILE) as shipped:
-        assert torch.equal(digits.test_x, expected[torch.from_numpy(shipped["test"])])
+        expected = expected[torch.from_numpy(shipped["test"])]
+        assert torch.equal(digits.test_x, data.to_pixels(expected))
         assert torch.equal(digits.test_y, torch.from_numpy(sk.target[shipped["test"]]).long())

@@ -107,8 +107,8 @@ def test_the_validation_split_comes_from_the_training_split(digits):
     assert torch.equal(trainer.val_index, val)
     model = trainer.model.eval()
     with torch.no_grad():
-        on_val = model(digits.train_x[val]).loss.item()
-        on_test = model(digits.test_x).loss.item()
+        on_val = model(data.as_float(digits.train_x[val])).loss.item()
+        on_test = model(data.as_float(digits.test_x)).loss.item()
     assert trainer.validate()["loss"] == pytest.approx(on_val, rel=1e-5) != on_test
     list(trainer.run())  # it trains on the rest: 1295 images per epoch
     assert trainer.step == math.ceil(1295 / 128)

@@ -13,7 +13,7 @@ from models import ModelConfig, build
 from trainer import recipes
 from trainer.analysis import regularity, traversal
 from trainer.config import TrainConfig
-from trainer.data import load
+from trainer.data import as_float, load
 from trainer.loop import Trainer
 
 
@@ -59,7 +59,7 @@ def test_roughness_and_holes_do_not_depend_on_the_scale_of_the_code_space():
     digits = load("digits")
     model = _trained("ae")
     big = _scaled(model, 25.0)
-    x = digits.test_x[:16]
+    x = as_float(digits.test_x[:16])
     with torch.no_grad():
         torch.testing.assert_close(big.encode(x), 25.0 * model.encode(x), rtol=1e-4, atol=1e-3)
         torch.testing.assert_close(big.decode(big.encode(x)), model.decode(model.encode(x)),

@@ -29,6 +29,7 @@ import torch
 from trainer.analysis.metrics import psnr
 from trainer.analysis.probes import decode_codes, encode_all, flat, pca_on
 from trainer.analysis.reporting import Report, part, tell
+from trainer.data.base import as_float, to_pixels
 
 BITS = (2, 3, 4, 5, 6, 8, 10, 12, 16)
 QUALITIES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95)
@@ -60,7 +61,7 @@ def quantise(codes: np.ndarray, low: np.ndarray, high: np.ndarray, bits: int) ->
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """Images [N, C, H, W] in [0, 1] as 8-bit [N, H, W] (grey) or [N, H, W, 3] (colour)."""
-    pixels = (x.detach().cpu().double().clamp(0, 1) * 255).round().byte().numpy()
+    pixels = to_pixels(x.detach().cpu().double()).numpy()
     return pixels[:, 0] if pixels.shape[1] == 1 else pixels.transpose(0, 2, 3, 1)
 
 
@@ -141,7 +142,7 @@ def fit_codec(model, dataset, seed: int = 0) -> dict:
     """What both codecs share across images: the model's code ranges (`low`, `high`) and
     PCA with code_size components (`pca`) with its coefficient ranges (`pca_low`,
     `pca_high`), all from up to MAX_TRAIN training images (seeded)."""
-    train = dataset.train_x[_subsample(len(dataset.train_x), MAX_TRAIN, seed)]
+    train = as_float(dataset.train_x[_subsample(len(dataset.train_x), MAX_TRAIN, seed)])
     with torch.no_grad():
         low, high = code_ranges(encode_all(model, model.inputs_for(train)))
     pca = pca_on(flat(train), model.code_size, seed)
@@ -153,6 +154,7 @@ def fit_codec(model, dataset, seed: int = 0) -> dict:
 def compress(model, codec: dict, x: torch.Tensor, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Images x [N, C, H, W] through the model and through PCA at `bits` per dimension:
     (model's decoding, PCA's), float64 [N, C, H, W] in [0, 1]."""
+    x = as_float(x)
     codes = quantise(encode_all(model, model.inputs_for(x)), codec["low"], codec["high"], bits)
     coef = quantise(codec["pca"].transform(flat(x)), codec["pca_low"], codec["pca_high"], bits)
     pca = np.clip(codec["pca"].inverse_transform(coef), 0, 1).reshape(tuple(x.shape))
@@ -182,7 +184,7 @@ def rate_distortion(
     "jpeg": jpeg_sweep(...), "png": png_point(...), "psnr_db" and "pca_psnr_db" (unquantised),
     "code_size", "header_bytes", "side_bytes", "images"}.
     """
-    test = dataset.test_x[_subsample(len(dataset.test_x), max_images, seed)]
+    test = as_float(dataset.test_x[_subsample(len(dataset.test_x), max_images, seed)])
     truth_flat = flat(test)
     was_training = model.training
     model.eval()

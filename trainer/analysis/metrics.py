@@ -13,6 +13,7 @@ import torch
 
 from models.corruption import corrupt
 from trainer.analysis.probes import BATCH, device_of, flat, pca_on, reconstruct
+from trainer.data.base import as_float
 from trainer.validation import psnr_db
 
 if TYPE_CHECKING:  # scikit-learn is imported where it is used: it is slow to import
@@ -24,7 +25,7 @@ def reconstruction_errors(model, x: torch.Tensor) -> np.ndarray:
     errors = []
     with torch.no_grad():
         for start in range(0, len(x), BATCH):
-            batch = x[start : start + BATCH]
+            batch = as_float(x[start : start + BATCH])
             recon = reconstruct(model, batch).to(batch.device)
             errors.append((recon - batch).pow(2).flatten(1).mean(1).cpu())
     return torch.cat(errors).double().numpy() if errors else np.zeros(0)
@@ -62,7 +63,7 @@ def neg_elbo(model, dataset, seed: int = 0) -> float:
     generator = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
         for start in range(0, len(dataset.test_x), BATCH):
-            batch = dataset.test_x[start : start + BATCH].to(device)
+            batch = as_float(dataset.test_x[start : start + BATCH], device)
             terms = model(batch, generator=generator).terms
             total += float(sum(terms[name] for name in model.elbo_terms)) * len(batch)
             count += len(batch)
@@ -81,7 +82,7 @@ def denoise_psnr(model, dataset, noise: str | None = None, seed: int = 0) -> tup
     """PSNR of the corrupted test split and of the model's reconstruction of it (seeded);
     the corruption defaults to the model's own (its `corruption`, else its config's noise)."""
     spec = noise or model.corruption or model.config.noise
-    clean = dataset.test_x
+    clean = as_float(dataset.test_x)
     noisy = corrupt(clean, spec, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
         denoised = torch.cat(
@@ -96,7 +97,7 @@ def objective_figures(model, dataset) -> dict[str, float]:
     sums: dict[str, float] = {}
     with torch.no_grad():
         for start in range(0, len(dataset.test_x), BATCH):
-            batch = dataset.test_x[start : start + BATCH]
+            batch = as_float(dataset.test_x[start : start + BATCH])
             recon = reconstruct(model, batch)
             for name, errors in model.psnr_errors(batch.to(recon.device), recon).items():
                 sums[name] = sums.get(name, 0.0) + float(errors.double().sum())

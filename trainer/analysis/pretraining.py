@@ -17,6 +17,7 @@ from torch import nn
 
 from models import build
 from trainer.analysis.probes import BATCH, device_of
+from trainer.data.base import as_float
 
 
 def seeded_init(module: nn.Module, generator: torch.Generator) -> nn.Module:
@@ -66,7 +67,7 @@ def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     correct = 0
     with torch.no_grad():
         for i in range(0, len(x), BATCH):
-            scores = net(x[i : i + BATCH].to(device))
+            scores = net(as_float(x[i : i + BATCH], device))
             correct += int((scores.argmax(1).cpu() == y[i : i + BATCH]).sum())
     return correct / max(len(x), 1)
 
@@ -113,7 +114,7 @@ def pretraining_experiment(
             f"{dataset.name} has {classes}: pick a dataset with labels."
         )
     keep = few_labels(dataset.train_y, labels_per_class, seed)
-    x, y = dataset.train_x[keep], dataset.train_y[keep]
+    x, y = as_float(dataset.train_x[keep]), dataset.train_y[keep]
     done = [0]
 
     def step() -> None:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from trainer.analysis.reporting import tell
+from trainer.data.base import as_float
 
 BATCH = 1024  # examples per forward pass
 PROBE_TRAIN = 5000  # probes fit on at most this many training examples (seeded subsample)
@@ -27,7 +28,7 @@ def reconstruct(model, x: torch.Tensor) -> torch.Tensor:
     """decode(encode(inputs_for(x))) on the model's device (the VAE decodes its mean; a
     colouriser sees the grey version of x)."""
     device = device_of(model)
-    return model.decode(model.encode(model.inputs_for(x.to(device))))
+    return model.decode(model.encode(model.inputs_for(as_float(x, device))))
 
 
 def decode_codes(model, codes, report=None) -> torch.Tensor:
@@ -47,13 +48,15 @@ def encode_all(model, x: torch.Tensor) -> np.ndarray:
     """Codes of x in batches, float64 [N, code_size]."""
     device = device_of(model)
     with torch.no_grad():
-        parts = [model.encode(x[i : i + BATCH].to(device)).cpu() for i in range(0, len(x), BATCH)]
+        parts = [model.encode(as_float(x[i : i + BATCH], device)).cpu()
+                 for i in range(0, len(x), BATCH)]  # fmt: skip
     return torch.cat(parts).double().numpy()
 
 
 def flat(x: torch.Tensor) -> np.ndarray:
-    """Images [N, ...] as float64 rows [N, C*H*W]."""
-    return x.reshape(len(x), -1).cpu().double().numpy()
+    """Images [N, ...] (uint8 pixels or floats in [0, 1]) as float64 rows [N, C*H*W]."""
+    rows = x.reshape(len(x), -1).cpu()
+    return rows.double().div_(255).numpy() if rows.dtype == torch.uint8 else rows.double().numpy()
 
 
 def pca_on(rows: np.ndarray, k: int, seed: int = 0):

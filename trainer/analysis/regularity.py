@@ -29,6 +29,7 @@ import torch
 
 from trainer.analysis.probes import BATCH, decode_codes, encode_all
 from trainer.analysis.reporting import Report, part, tell
+from trainer.data.base import as_float
 
 PATHS = 64
 STEPS = 8
@@ -48,14 +49,14 @@ def _subsample(n: int, limit: int, rng: np.random.Generator) -> torch.Tensor:
 
 def _rows(x: torch.Tensor) -> torch.Tensor:
     """Images as float64 rows [N, P] on the CPU."""
-    return x.reshape(len(x), -1).detach().cpu().double()
+    return as_float(x.detach().cpu()).reshape(len(x), -1).double()
 
 
 def region_codes(model, dataset, seed: int = 0) -> np.ndarray:
     """Codes of up to MAX_CODES test images (a seeded subsample), float64 [N, D]."""
     rng = np.random.default_rng(seed)
     keep = _subsample(len(dataset.test_x), MAX_CODES, rng)
-    x = dataset.test_x[keep]
+    x = as_float(dataset.test_x[keep])
     with torch.no_grad():
         return encode_all(model, model.inputs_for(x))
 

@@ -15,6 +15,7 @@ import torch
 from trainer.analysis.probes import decode_codes, encode_all
 from trainer.analysis.regularity import region_codes
 from trainer.analysis.reporting import Report, tell
+from trainer.data.base import as_float
 
 SPAN = 3.0  # standard deviations either side of the mean
 STEPS = 9
@@ -106,7 +107,7 @@ def factor_table(model, dataset, seed: int = 0, report: Report = None) -> dict:
     model.eval()
     try:
         with torch.no_grad():
-            x = dataset.test_x[torch.from_numpy(keep)]
+            x = as_float(dataset.test_x[torch.from_numpy(keep)])
             codes = encode_all(model, model.inputs_for(x))
     finally:
         model.train(was_training)

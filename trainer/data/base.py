@@ -15,9 +15,31 @@ TEST_FRACTION = 0.2
 INSTEAD = "use digits or shapes, which ship with the app"
 
 
+def as_float(x: torch.Tensor, device=None, non_blocking: bool = False) -> torch.Tensor:
+    """Images as float32 in [0, 1] on `device` (default: where they are): uint8 pixels are
+    copied there as they are and divided by 255 there; float images are only moved."""
+    if x.dtype == torch.uint8:
+        x = x.to(device or x.device, non_blocking=non_blocking)
+        return x.to(torch.float32).div_(255)
+    return x.to(device or x.device, torch.float32, non_blocking=non_blocking)
+
+
+def to_pixels(x: torch.Tensor) -> torch.Tensor:
+    """Float images in [0, 1] as uint8 pixels (rounded; out-of-range values clipped)."""
+    if x.dtype == torch.uint8:
+        return x
+    return x.detach().clamp(0, 1).mul(255).round_().to(torch.uint8)
+
+
 @dataclass
 class Dataset:
-    """Train and test images (float32 [N, C, H, W] in [0, 1], CPU) with int64 labels."""
+    """Train and test images [N, C, H, W] on the CPU with int64 labels.
+
+    Every catalogue dataset stores uint8 pixels (a quarter of float32's memory); consumers
+    take floats in [0, 1] a batch at a time with `as_float`, which also passes float images
+    (tests and benchmarks may build a Dataset of float32 in [0, 1]) through. `mapped` says
+    the images are a memory-mapped cache file (trainer.data.cache) rather than in RAM.
+    """
 
     name: str
     train_x: torch.Tensor
@@ -28,6 +50,9 @@ class Dataset:
     factors: dict[str, torch.Tensor] | None = None  # known generative factors, test split
     skipped: int = 0  # unreadable files in a folder dataset
     train_factors: dict[str, torch.Tensor] | None = None  # the same for the train split
+    mapped: bool = False  # the images are read from a memory-mapped file, not held in RAM
+    reused: bool = False  # a folder's cache file was reused rather than built
+    cache_key: str = ""  # the cache file it was read from (trainer.data.cache), if any
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -58,16 +83,21 @@ def register(name: str, read, shape, train_count: int, offline: bool = True) -> 
     SOURCES[name] = Source(name, read, tuple(shape), train_count, offline)
 
 
-def split(x: torch.Tensor, y: torch.Tensor, classes: list[str], name: str) -> Dataset:
-    """A fixed train/test split, stratified by label where every class has two examples."""
-    counts = torch.bincount(y, minlength=len(classes))
+def split_indices(y: torch.Tensor, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed train/test split of labels y: (train, test) indices, stratified by label
+    where every class has two examples."""
+    counts = torch.bincount(y, minlength=n_classes)
     n_test = max(1, round(len(y) * TEST_FRACTION))
-    fits = counts.min() >= 2 and min(n_test, len(y) - n_test) >= len(classes)
+    fits = counts.min() >= 2 and min(n_test, len(y) - n_test) >= n_classes
     stratify = y.numpy() if fits else None
     from sklearn.model_selection import train_test_split  # here: scikit-learn is slow to import
 
-    train, test = train_test_split(
+    return train_test_split(
         np.arange(len(y)), test_size=n_test, random_state=SPLIT_SEED, stratify=stratify
     )
-    train, test = torch.from_numpy(train), torch.from_numpy(test)
+
+
+def split(x: torch.Tensor, y: torch.Tensor, classes: list[str], name: str) -> Dataset:
+    """A fixed train/test split (`split_indices`) of images x and labels y."""
+    train, test = (torch.from_numpy(i) for i in split_indices(y, len(classes)))
     return Dataset(name, x[train], x[test], y[train], y[test], classes)

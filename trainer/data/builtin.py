@@ -14,9 +14,10 @@ CLASSES = [str(d) for d in range(10)]
 
 
 def digits(root: Path | None = None) -> Dataset:
-    """scikit-learn's digits /16 and their split, read from the copy the app ships."""
+    """scikit-learn's digits /16 (as uint8 pixels) and their split, from the copy the app ships."""
     with np.load(DIGITS_FILE) as f:
-        x = torch.from_numpy(f["images"] / 16.0).float().unsqueeze(1)
+        # 0..16 as uint8 pixels 0..255 (within half a step of value / 16)
+        x = torch.from_numpy(np.round(f["images"] * (255 / 16)).astype(np.uint8)).unsqueeze(1)
         y = torch.from_numpy(f["target"]).long()
         train, test = torch.from_numpy(f["train"]), torch.from_numpy(f["test"])
     return Dataset("digits", x[train], x[test], y[train], y[test], CLASSES)

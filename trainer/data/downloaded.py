@@ -54,7 +54,7 @@ def read(name: str, root: Path | None = None) -> Dataset:
     for part in parts:
         images = torch.as_tensor(np.asarray(part.data))
         images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
-        xs.append(images.float().div_(255).contiguous())
+        xs.append(images.to(torch.uint8).contiguous())  # kept as pixels
         ys.append(torch.as_tensor(part.targets, dtype=torch.int64))
     return Dataset(name, xs[0], xs[1], ys[0], ys[1], list(classes or parts[0].classes))
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from trainer.data.base import INSTEAD, Dataset, DatasetError, split
+from trainer.data import cache
+from trainer.data.base import INSTEAD, Dataset, DatasetError, split_indices
 
 PREFIX = "folder:"
 FOLDER_SIZE = 32  # default side of folder images
@@ -141,31 +142,101 @@ def _wide_to_l(image):
     return Image.fromarray(np.clip(np.round(scaled), 0, 255).astype(np.uint8))
 
 
-def read(root: Path, size: int, grey: bool) -> Dataset:
-    """Every readable image under `root` at size x size; top-level subfolders are the classes."""
-    from PIL import Image
+def listing(root: Path, cancel=None) -> list[tuple[Path, str, int, int]]:
+    """Every file under `root` but hidden ones, sorted: (path, relative path, size, mtime_ns)."""
+    found = []
+    for path in root.rglob("*"):
+        if cancel is not None and cancel.is_set():
+            raise DatasetError(f"Reading {PREFIX}{root} was cancelled: nothing was cached.")
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if path.is_file():
+            found.append((path, rel.as_posix(), stat.st_size, stat.st_mtime_ns))
+    return sorted(found, key=lambda item: item[1])
 
+
+def read(root: Path, size: int, grey: bool, progress=None, cancel=None, budget=None) -> Dataset:
+    """Every readable image under `root` at size x size; top-level subfolders are the classes.
+
+    The images are cached as uint8 (trainer.data.cache) under a key made of every file's
+    relative path, size and mtime and of `size` and `grey`: an unchanged folder is read
+    from its cache (in RAM, or memory-mapped beyond the memory budget `budget`), a changed
+    one again. `progress(done, total)` is told as files are read; setting the
+    threading.Event `cancel` stops the reading with a DatasetError.
+    """
     name = f"{PREFIX}{root}"
     if not root.is_dir():
         raise _missing(root)
-    files = _files(root)
-    images, labels, skipped = [], [], 0
-    for path in files:
+    files = listing(root, cancel)
+    key = cache.key_of("folder", size, bool(grey), listing=[f[1:] for f in files])
+    found = cache.open_cache(key, name, budget)
+    if found is not None:
+        return found
+    writer = cache.Writer(key, (1 if grey else 3, size, size))
+    try:
+        meta = _read_all(root, files, size, grey, writer, progress, cancel)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.finish({**meta, "owner": f"{root}|{size}|{bool(grey)}"})
+    cache.forget_others(key, f"{root}|{size}|{bool(grey)}")
+    found = cache.open_cache(key, name, budget)
+    if found is None:
+        raise DatasetError(f"The cache of {name} could not be read back: read it again.")
+    found.reused = False
+    return found
+
+
+def _label(root: Path, rel: str) -> str:
+    parts = rel.split("/")
+    return parts[0] if len(parts) > 1 else root.name
+
+
+def _read_all(root, files, size, grey, writer, progress, cancel) -> dict:
+    """Read `files` in the order of the fixed split (training images first) into `writer`;
+    the split is drawn over every file's label, and unreadable files drop out of it."""
+    from PIL import Image
+
+    name = f"{PREFIX}{root}"
+    labels = [_label(root, rel) for _, rel, _, _ in files]
+    every = sorted(set(labels))
+    index = {c: i for i, c in enumerate(every)}
+    if len(files) >= 2:
+        y = torch.tensor([index[c] for c in labels], dtype=torch.int64)
+        train, test = split_indices(y, len(every))
+        order, planned = np.concatenate([train, test]), len(train)
+    else:
+        order, planned = np.arange(len(files)), len(files)
+    kept, n_train, skipped = [], 0, 0
+    step = max(1, len(order) // 200)
+    for done, i in enumerate(order, start=1):
+        if cancel is not None and cancel.is_set():
+            raise DatasetError(
+                f"Reading {name} was cancelled after {done - 1} of {len(order)} files: "
+                "nothing was cached; read it again to start over."
+            )
         try:
-            images.append(_read_image(path, size, grey))
+            image = _read_image(files[i][0], size, grey)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
             skipped += 1
-            continue
-        parts = path.relative_to(root).parts
-        labels.append(parts[0] if len(parts) > 1 else root.name)
-    if len(images) < 2:
+        else:
+            writer.add(image[None] if grey else image.transpose(2, 0, 1))
+            kept.append(labels[i])
+            n_train += done <= planned
+        if progress is not None and (done % step == 0 or done == len(order)):
+            progress(done, len(order))
+    if len(kept) < 2:
         raise DatasetError(
-            f"{name} has {len(images)} readable images ({skipped} unreadable files), "
+            f"{name} has {len(kept)} readable images ({skipped} unreadable files), "
             f"at least 2 are needed: add PNG or JPEG files, or {INSTEAD}."
         )
-    classes = sorted(set(labels))
-    index = {c: i for i, c in enumerate(classes)}
-    x = torch.from_numpy(np.stack(images)).float().div_(255)
-    x = x.unsqueeze(1) if grey else x.permute(0, 3, 1, 2)
-    y = torch.tensor([index[c] for c in labels], dtype=torch.int64)
-    return replace(split(x.contiguous(), y, classes, name), skipped=skipped)
+    n_train = min(max(n_train, 1), len(kept) - 1)  # both splits keep an image
+    classes = sorted(set(kept))
+    ids = {c: i for i, c in enumerate(classes)}
+    return {"train": n_train, "labels": [ids[c] for c in kept], "classes": classes,
+            "skipped": skipped}  # fmt: skip

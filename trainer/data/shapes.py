@@ -15,7 +15,7 @@ import math
 import torch
 
 from models.colour import from_ycbcr
-from trainer.data.base import SPLIT_SEED, Dataset, register
+from trainer.data.base import SPLIT_SEED, Dataset, register, to_pixels
 
 SHAPES = ("square", "ellipse", "heart", "triangle")
 FACTORS = ("shape", "scale", "rotation", "x", "y")
@@ -160,6 +160,7 @@ def dataset(name: str = "shapes", root=None) -> Dataset:
     split); shapes-colour paints the same sprites in colour."""
     make = generate_colour if name == "shapes-colour" else generate
     x, factors = make(SHAPES_TRAIN + SHAPES_TEST, seed=SPLIT_SEED)
+    x = to_pixels(x)  # stored as uint8, like every catalogue dataset
     y, n = factors["shape"], SHAPES_TRAIN
     return Dataset(
         name, x[:n], x[n:], y[:n], y[n:], list(SHAPES),

@@ -17,6 +17,7 @@ from explorer.session import to_images
 from explorer.widgets.image_io import ImageFileError, open_image
 from explorer.widgets.images import channels_last, save_png, squeeze
 from models.corruption import parse_noise
+from trainer.data.base import as_float
 
 RED, GREEN = "#b00020", "#1b7f3b"
 
@@ -169,7 +170,8 @@ class DenoisePanel(Panel):
         self.index_spin.blockSignals(False)
         label = data.classes[int(data.test_y[index])] if data.classes else "?"
         note = f"Test image {index} of {len(data.test_x)} from {data.name} (class {label})."
-        self._load(data.test_x[index].permute(1, 2, 0).numpy(), ("test", data, index), note)
+        image = as_float(data.test_x[index]).permute(1, 2, 0).numpy()
+        self._load(image, ("test", data, index), note)
 
     def next_image(self) -> None:
         self.show_test_image((self.index_spin.value() + 1) % (self.index_spin.maximum() + 1))

@@ -16,6 +16,7 @@ import torch
 
 from explorer.session import model_from, to_images
 from explorer.widgets.images import tile
+from trainer.data.base import as_float
 
 ENCODE_CHUNK = 1024  # test examples per batch (and per cancellation check)
 
@@ -136,7 +137,7 @@ def encode(model, x: torch.Tensor, report) -> np.ndarray:
     parts = []
     for i in range(0, len(x), ENCODE_CHUNK):
         report(i / max(len(x), 1))
-        batch = torch.as_tensor(x[i : i + ENCODE_CHUNK], dtype=torch.float32)
+        batch = as_float(torch.as_tensor(x[i : i + ENCODE_CHUNK]))  # uint8 pixels: floats
         parts.append(model.encode(batch).numpy())
     return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, model.code_size))
 
