@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWi
 
 from explorer.bundled import DEFAULT_CHECKPOINT, load_checkpoint
 from explorer.dialogs import FileDialogs
+from explorer.geometry import fit_window
 from explorer.jobs import Job
 from explorer.menus import build_menus
 from explorer.panels.tabs import PanelTabs
@@ -88,10 +89,13 @@ class MainWindow(QMainWindow):
         self.form.device.currentIndexChanged.connect(self._update_status)
 
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # the form gets full height
-        self.resize(1360, 860)
+        self.docks[0].setMinimumWidth(280)  # the form never narrows to a strip
+        self.docks[1].setMinimumHeight(170)  # nor the loss curves (their axis label fits)
+        fit_window(self, first=True)
         self.resizeDocks([self.docks[0]], [330], Qt.Horizontal)
         self.resizeDocks([self.docks[1]], [240], Qt.Vertical)
         self._form_restored = self.settings.restore(self)
+        fit_window(self)  # a geometry saved on a bigger screen comes back inside this one
         if open_later:
             self.statusBar().showMessage("Loading the model...")
             QTimer.singleShot(0, lambda: self._open_initial(checkpoint))
