@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
 
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # the form gets full height
         self.docks[0].setMinimumWidth(280)  # the form never narrows to a strip
-        self.docks[1].setMinimumHeight(170)  # nor the loss curves (their axis label fits)
+        self.docks[1].setMinimumHeight(200)  # nor the loss curves (their axis label fits)
         fit_window(self, first=True)
         self.resizeDocks([self.docks[0]], [330], Qt.Horizontal)
         self.resizeDocks([self.docks[1]], [240], Qt.Vertical)

@@ -62,7 +62,7 @@ class LossPlot(pg.PlotWidget):
         item = self.getPlotItem()
         # no grid: pyqtgraph's axis grid doubles the cost of every redraw
         item.setLabel("bottom", "step")
-        item.setLabel("left", "loss term (per example)")
+        item.setLabel("left", "loss per example")
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self._series: dict[tuple[str, str], _Series] = {}

@@ -105,4 +105,4 @@ def test_a_real_window_fits_the_screen_on_every_tab(tmp_path, size):
         assert available.contains(QRect(x, y, w, h)), (name, seen, size)
         assert seen["min"][0] <= size[0] and seen["min"][1] <= size[1], (name, seen)
         assert seen["training"] == start["training"] >= 280, (name, seen)  # never narrows
-        assert seen["loss"] == start["loss"] >= 170, (name, seen)  # never a strip
+        assert seen["loss"] == start["loss"] >= 200, (name, seen)  # never a strip
