@@ -64,11 +64,19 @@ def build_menus(window) -> dict[str, QAction]:
         ),
         "quit": _action(window, "&Quit", window.close, ["Ctrl+Q"], "Close Latent Explorer."),
         "train": _action(window, "&Train", window.start_training, ["Ctrl+T"], "Train a new model."),
+        # Space and Esc (explorer.keys, never from a field) are the ones the menu shows.
         "pause": _action(
-            window, "&Pause / Resume", window.toggle_pause, ["Ctrl+P"], "Pause or resume."
+            window, "&Pause / Resume\tSpace", window.toggle_pause, ["Ctrl+P"], "Pause or resume."
         ),
         "stop": _action(
-            window, "&Stop", window.stop_training, ["Ctrl+.", "Esc"], "Stop, keep the model."
+            window, "&Stop\tEsc", window.stop_training, ["Ctrl+."], "Stop, keep the model."
+        ),
+        "continue": _action(
+            window,
+            "&Continue training",
+            window.continue_training,
+            ["Ctrl+Shift+T"],
+            "Train the current model on from where it stopped, its loss history continued.",
         ),
     }
     file_menu = bar.addMenu("&File")
@@ -83,7 +91,7 @@ def build_menus(window) -> dict[str, QAction]:
     file_menu.addSeparator()
     file_menu.addAction(a["quit"])
     train_menu = bar.addMenu("&Training")
-    for key in ("train", "pause", "stop"):
+    for key in ("train", "continue", "pause", "stop"):
         train_menu.addAction(a[key])
     view_menu = bar.addMenu("&View")
     for dock in window.docks:

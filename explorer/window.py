@@ -18,6 +18,7 @@ from explorer.bundled import DEFAULT_CHECKPOINT, load_checkpoint
 from explorer.dialogs import FileDialogs
 from explorer.geometry import fit_window
 from explorer.jobs import Job
+from explorer.keys import RunKeys
 from explorer.menus import build_menus
 from explorer.panels.tabs import PanelTabs
 from explorer.recovery import Recovery, RecoveryBanner
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
             self._dock("lossDock", "Loss curves", self.loss, Qt.BottomDockWidgetArea),
         ]
         self.actions_by_name = build_menus(self)
+        self.keys = RunKeys(self, self.stop_training, self.toggle_pause)
         self._status_labels = {k: QLabel() for k in ("device", "dataset", "model", "state")}
         for label in self._status_labels.values():
             self.statusBar().addPermanentWidget(label)
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
         self.training.trainClicked.connect(self.start_training)
         self.training.pauseClicked.connect(self.toggle_pause)
         self.training.stopClicked.connect(self.stop_training)
+        self.training.continueClicked.connect(self.continue_training)
         self.run.stateChanged.connect(self._update_status)
         self.run.message.connect(self._status)
         self.run.failed.connect(self.files.show_error)
@@ -114,6 +117,10 @@ class MainWindow(QMainWindow):
         """Train a new model from the form's settings in the background."""
         self.settings.save_form(self.form)
         return self.run.start(self.form.model_config(), self.form.train_config())
+
+    def continue_training(self) -> bool:
+        """Train the session's model on from where it stopped (same model, history continued)."""
+        return self.run.continue_run()
 
     def stop_training(self) -> None:
         self.run.stop()
@@ -186,6 +193,9 @@ class MainWindow(QMainWindow):
         busy = self.is_training()
         for key in ("open", "new"):
             self.actions_by_name[key].setEnabled(not busy)
+        self.keys.set_running(busy)
+        self.actions_by_name["continue"].setEnabled(self.run.can_continue())
+        self.training.continue_button.setEnabled(self.run.can_continue())
         self.recent.menu.setEnabled(not busy)
         self.banner.restore_button.setEnabled(not busy)  # a restore would orphan the run
         s, labels = self.session, self._status_labels

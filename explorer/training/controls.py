@@ -12,7 +12,7 @@ import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -77,6 +77,7 @@ class TrainingPanel(QWidget):
     trainClicked = Signal()
     pauseClicked = Signal()
     stopClicked = Signal()
+    continueClicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,10 +94,18 @@ class TrainingPanel(QWidget):
         self.stop_button = QPushButton("Stop", objectName="stopButton")
         self.stop_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
         self.stop_button.setToolTip("Stop training and keep the model as it is now (Esc).")
-        buttons = QHBoxLayout()
-        for button in (self.train_button, self.pause_button, self.stop_button):
+        self.continue_button = QPushButton("Continue", objectName="continueButton")
+        self.continue_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.continue_button.setToolTip(
+            "Train the current model on from where it stopped: the epochs it had left (or as "
+            "many again), its loss history continued (Ctrl+Shift+T)."
+        )
+        buttons = QGridLayout()  # two rows: a 280 px dock has no room for four side by side
+        buttons.setSpacing(4)
+        row = (self.train_button, self.continue_button, self.pause_button, self.stop_button)
+        for i, button in enumerate(row):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            buttons.addWidget(button)
+            buttons.addWidget(button, i // 2, i % 2)
 
         self.progress = FittingBar(objectName="trainProgress", textVisible=True)
         self.progress.setMinimumHeight(24)
@@ -125,6 +134,7 @@ class TrainingPanel(QWidget):
         self.train_button.clicked.connect(self.trainClicked)
         self.pause_button.clicked.connect(self.pauseClicked)
         self.stop_button.clicked.connect(self.stopClicked)
+        self.continue_button.clicked.connect(self.continueClicked)
         self._texts = ["Starting..."]  # the newest progress line, long to short
         self._rest = ""  # what the detail line says while training
         self._step = 0
