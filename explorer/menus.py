@@ -37,6 +37,21 @@ class RecentFiles:
             self.menu.addAction("Clear list", self.settings.clear_recent_files)
 
 
+def _rebuild_recover(window, menu: QMenu) -> None:
+    """File > Recover unsaved model: the kept models, newest first, with their age."""
+    from explorer.recovery import file_age, recovery_files
+
+    menu.clear()
+    files = recovery_files()
+    for i, path in enumerate(files, 1):
+        action = menu.addAction(f"&{i}  Unsaved model kept {file_age(path)}")
+        action.setStatusTip(str(path))
+        action.setEnabled(not window.is_training())
+        action.triggered.connect(lambda _=False, p=path: window.recovery.restore(p))
+    if not files:
+        menu.addAction("No unsaved models kept").setEnabled(False)
+
+
 def _action(window: QMainWindow, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
     action = QAction(text, window)
     if shortcuts:
@@ -84,6 +99,9 @@ def build_menus(window) -> dict[str, QAction]:
     file_menu.addAction(a["open"])
     recent_menu = file_menu.addMenu("Open &recent")
     window.recent = RecentFiles(window.settings, recent_menu, files.open_interactive)
+    recover_menu = file_menu.addMenu("Re&cover unsaved model")
+    recover_menu.setObjectName("recoverMenu")
+    recover_menu.aboutToShow.connect(lambda: _rebuild_recover(window, recover_menu))
     file_menu.addSeparator()
     file_menu.addAction(a["save"])
     file_menu.addAction(a["save_as"])

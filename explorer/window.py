@@ -53,13 +53,12 @@ class MainWindow(QMainWindow):
         self.loss.follow(self.run, self.session)
         self.files = FileDialogs(self)
 
-        self.banner = RecoveryBanner()
         self.tabs = PanelTabs(self.session)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
-        layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
+        self.banner = RecoveryBanner(central)  # floats over the panels: moves none of them
         self.setCentralWidget(central)
         self.docks = [
             self._dock("trainingDock", "Training", self.training, Qt.LeftDockWidgetArea),
@@ -71,6 +70,7 @@ class MainWindow(QMainWindow):
         for label in self._status_labels.values():
             self.statusBar().addPermanentWidget(label)
         self.recovery = Recovery(self.session, self.banner, self.is_training, self)
+        self.run.stateChanged.connect(self.recovery.follow)
 
         self.session.modelChanged.connect(self._update_status)
         self.session.weightsChanged.connect(self._update_status)
