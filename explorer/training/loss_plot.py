@@ -210,13 +210,14 @@ class LossPlot(pg.PlotWidget):
         return total
 
     def export_csv(self, path: str | Path) -> Path:
-        """One row per (split, step): split, step, then every term shown."""
+        """One row per (split, step): split, step, then every term shown (".csv" added)."""
         names = sorted({name for _, name in self._series})
         rows: dict[tuple[str, float], dict[str, float]] = {}
         for (split, name), series in self._series.items():
             for x, y in zip(series.x[: series.n], series.y[: series.n]):
                 rows.setdefault((split, x), {})[name] = y
         path = Path(path)
+        path = path if path.suffix.lower() == ".csv" else path.with_name(path.name + ".csv")
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["split", "step", *names])
