@@ -45,6 +45,14 @@ class Settings:
         """The training form's settings (kept at every Train too, so a crash loses none)."""
         self.store.setValue("form/config", form.to_json())
 
+    def was_hint_seen(self) -> bool:
+        """The first-run hint was closed (or a model trained) in an earlier start."""
+        return self.store.value("hints/first_run_seen", False, type=bool)
+
+    def hint_seen(self) -> None:
+        self.store.setValue("hints/first_run_seen", True)
+        self.store.sync()
+
     # -- recent files --------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         """The most recently opened or saved checkpoints, newest first."""

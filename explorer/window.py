@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWi
 from explorer.bundled import DEFAULT_CHECKPOINT, load_checkpoint
 from explorer.dialogs import FileDialogs
 from explorer.geometry import fit_window
+from explorer.hints import FirstRunHint
 from explorer.jobs import Job
 from explorer.keys import RunKeys
 from explorer.menus import build_menus
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(4, 4, 4, 0)
         layout.addWidget(self.tabs, 1)
         self.banner = RecoveryBanner(central)  # floats over the panels: moves none of them
+        self.hint = FirstRunHint(central)
         self.setCentralWidget(central)
         self.docks = [
             self._dock("trainingDock", "Training", self.training, Qt.LeftDockWidgetArea),
@@ -99,6 +101,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks[1]], [240], Qt.Vertical)
         self._form_restored = self.settings.restore(self)
         fit_window(self)  # a geometry saved on a bigger screen comes back inside this one
+        self.hint.dismissed.connect(self.settings.hint_seen)
+        self.run.stateChanged.connect(lambda state, _: state != "idle" and self.hint.dismiss())
+        if not self.settings.was_hint_seen():
+            self.hint.offer()
         if open_later:
             self.statusBar().showMessage("Loading the model...")
             QTimer.singleShot(0, lambda: self._open_initial(checkpoint))
@@ -108,7 +114,11 @@ class MainWindow(QMainWindow):
     def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self, objectName=name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        dock.setFeatures(  # closable: the View menu hides and shows it
+            QDockWidget.DockWidgetMovable
+            | QDockWidget.DockWidgetFloatable
+            | QDockWidget.DockWidgetClosable
+        )
         self.addDockWidget(area, dock)
         return dock
 

@@ -235,6 +235,7 @@ class LossPanel(QWidget):
         self.log_check = QCheckBox("Log scale", objectName="logScaleCheck", checked=True)
         self.log_check.setToolTip("Show the loss axis on a log scale (terms differ by decades).")
         self.legend = QLabel(objectName="lossLegend", textFormat=Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)  # a narrow window wraps it instead of widening
         self.legend.setToolTip(
             "Solid: training batches (per example, unweighted terms; loss is the weighted sum). "
             "Dashed with dots: the validation split (held out from training) at each epoch end. "
@@ -294,4 +295,4 @@ class LossPanel(QWidget):
                 f"<span style='color:#555'>\u254c\u25cf\u254c</span>&nbsp;validation"
                 f"&nbsp;(loss&nbsp;{val.get('loss', float('nan')):.4g})"
             )
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts) or "No loss history yet")
+        self.legend.setText("&nbsp;&nbsp; ".join(parts) or "No loss history yet")
