@@ -1,5 +1,6 @@
-"""The first-run hint: what to do first, floating over the top left of the panels (nothing
-moves), until the person closes it or trains a model; it is not shown again after that."""
+"""The first-run hint: what to do first, floating over the top left of the latent map (nothing
+moves; other tabs do not show it), until the person closes it or trains a model; it is not
+shown again after that."""
 
 from __future__ import annotations
 
@@ -32,15 +33,23 @@ class FirstRunHint(QFrame):
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.close_button.clicked.connect(self.dismiss)
         parent.installEventFilter(self)
+        self.wanted = False  # offered and not yet dismissed
         self.hide()
 
-    def offer(self) -> None:
-        self.show()
-        self.place()
-        self.raise_()
+    def offer(self, here: bool = True) -> None:
+        self.wanted = True
+        self.show_here(here)
+
+    def show_here(self, here: bool) -> None:
+        """Show it where it belongs (`here`: the latent map's tab is the current one)."""
+        self.setVisible(self.wanted and here)
+        if not self.isHidden():
+            self.place()
+            self.raise_()
 
     def dismiss(self) -> None:
-        if self.isVisible():
+        if self.wanted:
+            self.wanted = False
             self.hide()
             self.dismissed.emit()
 
@@ -52,6 +61,6 @@ class FirstRunHint(QFrame):
         self.setGeometry(12, 40, width, height)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Resize and self.isVisible():
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and not self.isHidden():
             self.place()
         return False

@@ -103,8 +103,10 @@ class MainWindow(QMainWindow):
         fit_window(self)  # a geometry saved on a bigger screen comes back inside this one
         self.hint.dismissed.connect(self.settings.hint_seen)
         self.run.stateChanged.connect(lambda state, _: state != "idle" and self.hint.dismiss())
+        on_map = lambda *_: self.tabs.current_name() == "latent"  # noqa: E731
+        self.tabs.currentChanged.connect(lambda *_: self.hint.show_here(on_map()))
         if not self.settings.was_hint_seen():
-            self.hint.offer()
+            self.hint.offer(on_map())
         if open_later:
             self.statusBar().showMessage("Loading the model...")
             QTimer.singleShot(0, lambda: self._open_initial(checkpoint))

@@ -15,6 +15,10 @@ def test_the_first_run_hint_shows_once_and_is_dismissible(qtbot, window, make_wi
     tabs = window.tabs.geometry()
     assert window.centralWidget().rect().contains(hint.geometry())
     assert window.tabs.geometry() == tabs  # it floats: nothing moved
+    window.tabs.show_panel("features")  # it speaks of the map: other tabs go without it
+    assert not hint.isVisible()
+    window.tabs.show_panel("latent")
+    assert hint.isVisible()
     qtbot.mouseClick(hint.close_button, Qt.LeftButton)
     assert not hint.isVisible()
     window.close()
