@@ -54,4 +54,7 @@ class RunKeys:
         if space and isinstance(focus, QAbstractButton):  # Space presses a focused button
             focus.animateClick()
             return
+        if space and isinstance(focus, QComboBox):  # ... and opens a focused list
+            focus.showPopup()
+            return
         act()

@@ -36,7 +36,10 @@ def format_eta(seconds: float) -> str:
 
 
 class FittingBar(QProgressBar):
-    """A progress bar that shows the first of `set_texts(texts)` whose width fits inside it."""
+    """A progress bar that shows the first of `set_texts(texts)` whose width fits inside it;
+    `refitted` after a resize changed which one."""
+
+    refitted = Signal()
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -55,7 +58,10 @@ class FittingBar(QProgressBar):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
+        before = self.format()
         self._fit()
+        if self.format() != before:
+            self.refitted.emit()
 
     def _fit(self) -> None:
         metrics, room = self.fontMetrics(), self.text_room()
@@ -143,6 +149,8 @@ class TrainingPanel(QWidget):
         self._rest = ""  # what the detail line says while training
         self._step = 0
         self._paused = False
+        self._shown: tuple[list[str], str | None] = (["Ready"], None)
+        self.progress.refitted.connect(lambda: self._show(*self._shown))
         self.set_state(IDLE)
 
     def follow(self, run) -> None:
@@ -196,6 +204,7 @@ class TrainingPanel(QWidget):
 
     def _show(self, texts: list[str], detail: str | None) -> None:
         """Texts for the bar, long to short; `detail` None: the whole line if it was cut."""
+        self._shown = (texts, detail)
         self.progress.set_texts(texts)
         if detail is None:
             detail = texts[0] if self.progress.format() != texts[0] else ""

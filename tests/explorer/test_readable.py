@@ -58,6 +58,12 @@ def test_a_line_too_long_for_the_bar_is_shortened_and_said_in_full_below(window)
     panel.set_state("idle", "Finished: 3 epochs, 90 steps")
     assert panel.progress.format() == "Finished: 3 epochs, 90 steps"
     assert not panel.detail.isVisibleTo(window)  # said once, in the bar
+    panel.set_state("idle", long)
+    window.resizeDocks([window.docks[0]], [900], Qt.Horizontal)  # room for all of it
+    window.resize(1600, 800)
+    window.resizeDocks([window.docks[0]], [900], Qt.Horizontal)
+    assert panel.progress.format() == long and _fits(panel.progress)  # whole in the bar now
+    assert not panel.detail.isVisibleTo(window)  # so the line below goes
 
 
 def test_the_loss_axis_label_is_whole_in_the_smallest_loss_dock(qtbot, window):
