@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from explorer.bundled import DEFAULT_CHECKPOINT, FILTER
+from explorer.widgets.exports import ask_path, error_text, tell_saved
 from trainer.checkpoint import CheckpointError
 
 
@@ -58,14 +59,12 @@ class FileDialogs:
             self.show_error(f"Could not save {Path(path).name}: {error}")
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self.window, "Export loss history", self.folder(), "CSV (*.csv)"
-        )
+        path = ask_path(self.window, "Export loss history", "loss-history.csv", "CSV", ".csv")
         if path:
             try:
-                self.window.loss.plot.export_csv(path)
+                tell_saved(self.window, self.window.loss.plot.export_csv(path))
             except OSError as error:
-                self.show_error(f"Could not write {Path(path).name}: {error}")
+                self.show_error(error_text(path, error))
 
     def folder(self) -> str:
         """Where a file dialog starts: the folder of the newest recent file, else home."""

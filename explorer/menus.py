@@ -39,6 +39,21 @@ class RecentFiles:
             self.menu.addAction("Clear list", self.settings.clear_recent_files)
 
 
+def _rebuild_recover(window, menu: QMenu) -> None:
+    """File > Recover unsaved model: the kept models, newest first, with their age."""
+    from explorer.recovery import file_age, recovery_files
+
+    menu.clear()
+    files = recovery_files()
+    for i, path in enumerate(files, 1):
+        action = menu.addAction(f"&{i}  Unsaved model kept {file_age(path)}")
+        action.setStatusTip(str(path))
+        action.setEnabled(not window.is_training())
+        action.triggered.connect(lambda _=False, p=path: window.recovery.restore(p))
+    if not files:
+        menu.addAction("No unsaved models kept").setEnabled(False)
+
+
 def _action(window: QMainWindow, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
     action = QAction(text, window)
     if shortcuts:
@@ -66,11 +81,19 @@ def build_menus(window) -> dict[str, QAction]:
         ),
         "quit": _action(window, "&Quit", window.close, ["Ctrl+Q"], "Close Latent Explorer."),
         "train": _action(window, "&Train", window.start_training, ["Ctrl+T"], "Train a new model."),
+        # Space and Esc (explorer.keys, never from a field) are the ones the menu shows.
         "pause": _action(
-            window, "&Pause / Resume", window.toggle_pause, ["Ctrl+P"], "Pause or resume."
+            window, "&Pause / Resume\tSpace", window.toggle_pause, ["Ctrl+P"], "Pause or resume."
         ),
         "stop": _action(
-            window, "&Stop", window.stop_training, ["Ctrl+.", "Esc"], "Stop, keep the model."
+            window, "&Stop\tEsc", window.stop_training, ["Ctrl+."], "Stop, keep the model."
+        ),
+        "continue": _action(
+            window,
+            "&Continue training",
+            window.continue_training,
+            ["Ctrl+Shift+T"],
+            "Train the current model on from where it stopped, its loss history continued.",
         ),
     }
     file_menu = bar.addMenu("&File")
@@ -78,6 +101,9 @@ def build_menus(window) -> dict[str, QAction]:
     file_menu.addAction(a["open"])
     recent_menu = file_menu.addMenu("Open &recent")
     window.recent = RecentFiles(window.settings, recent_menu, files.open_interactive)
+    recover_menu = file_menu.addMenu("Re&cover unsaved model")
+    recover_menu.setObjectName("recoverMenu")
+    recover_menu.aboutToShow.connect(lambda: _rebuild_recover(window, recover_menu))
     file_menu.addSeparator()
     file_menu.addAction(a["save"])
     file_menu.addAction(a["save_as"])
@@ -85,7 +111,7 @@ def build_menus(window) -> dict[str, QAction]:
     file_menu.addSeparator()
     file_menu.addAction(a["quit"])
     train_menu = bar.addMenu("&Training")
-    for key in ("train", "pause", "stop"):
+    for key in ("train", "continue", "pause", "stop"):
         train_menu.addAction(a[key])
     view_menu = bar.addMenu("&View")
     for dock in window.docks:

@@ -40,6 +40,14 @@ class Settings:
         s.setValue("view/smooth", window.actions_by_name["smooth"].isChecked())
         s.sync()
 
+    def was_hint_seen(self) -> bool:
+        """The first-run hint was closed (or a model trained) in an earlier start."""
+        return self.store.value("hints/first_run_seen", False, type=bool)
+
+    def hint_seen(self) -> None:
+        self.store.setValue("hints/first_run_seen", True)
+        self.store.sync()
+
     # -- recent files --------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         """The most recently opened or saved checkpoints, newest first."""

@@ -23,7 +23,10 @@ from PySide6.QtWidgets import (
 
 from explorer.bundled import DEFAULT_CHECKPOINT, load_checkpoint
 from explorer.dialogs import FileDialogs
+from explorer.geometry import fit_window
+from explorer.hints import FirstRunHint
 from explorer.jobs import Job
+from explorer.keys import RunKeys
 from explorer.menus import build_menus
 from explorer.panels.tabs import PanelTabs
 from explorer.recovery import Recovery, RecoveryBanner
@@ -62,13 +65,13 @@ class MainWindow(QMainWindow):
         self.run_list.changed.connect(self.session.runsChanged)
         self.files = FileDialogs(self)
 
-        self.banner = RecoveryBanner()
         self.tabs = PanelTabs(self.session)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
-        layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
+        self.banner = RecoveryBanner(central)  # floats over the panels: moves none of them
+        self.hint = FirstRunHint(central)
         self.setCentralWidget(central)
         self.docks = [
             self._dock("trainingDock", "Training", self.training, Qt.LeftDockWidgetArea),
@@ -78,10 +81,12 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks[0], self.docks[2])  # a tab beside the form
         self.docks[0].raise_()
         self.actions_by_name = build_menus(self)
+        self.keys = RunKeys(self, self.stop_training, self.toggle_pause)
         self._status_labels = {k: QLabel() for k in ("device", "dataset", "model", "state")}
         for label in self._status_labels.values():
             self.statusBar().addPermanentWidget(label)
         self.recovery = Recovery(self.session, self.banner, self.is_training, self)
+        self.run.stateChanged.connect(self.recovery.follow)
 
         self.session.modelChanged.connect(self._update_status)
         self.session.modelChanged.connect(self._show_model_settings)
@@ -92,6 +97,7 @@ class MainWindow(QMainWindow):
         self.training.trainClicked.connect(self.start_training)
         self.training.pauseClicked.connect(self.toggle_pause)
         self.training.stopClicked.connect(self.stop_training)
+        self.training.continueClicked.connect(self.continue_training)
         self.run.stateChanged.connect(self._update_status)
         self.run.message.connect(self._status)
         self.run.failed.connect(self.files.show_error)
@@ -109,10 +115,19 @@ class MainWindow(QMainWindow):
         self.form.device.currentIndexChanged.connect(self._update_status)
 
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # the form gets full height
-        self.resize(1360, 860)
+        self.docks[0].setMinimumWidth(280)  # the form never narrows to a strip
+        self.docks[1].setMinimumHeight(200)  # nor the loss curves (their axis label fits)
+        fit_window(self, first=True)
         self.resizeDocks([self.docks[0]], [330], Qt.Horizontal)
         self.resizeDocks([self.docks[1]], [240], Qt.Vertical)
         self.settings.restore(self)
+        fit_window(self)  # a geometry saved on a bigger screen comes back inside this one
+        self.hint.dismissed.connect(self.settings.hint_seen)
+        self.run.stateChanged.connect(lambda state, _: state != "idle" and self.hint.dismiss())
+        on_map = lambda *_: self.tabs.current_name() == "latent"  # noqa: E731
+        self.tabs.currentChanged.connect(lambda *_: self.hint.show_here(on_map()))
+        if not self.settings.was_hint_seen():
+            self.hint.offer(on_map())
         if open_later:
             self.statusBar().showMessage("Loading the model...")
             QTimer.singleShot(0, lambda: self._open_initial(checkpoint))
@@ -122,7 +137,11 @@ class MainWindow(QMainWindow):
     def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self, objectName=name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        dock.setFeatures(  # closable: the View menu hides and shows it
+            QDockWidget.DockWidgetMovable
+            | QDockWidget.DockWidgetFloatable
+            | QDockWidget.DockWidgetClosable
+        )
         for float_button in dock.findChildren(QAbstractButton, "qt_dockwidget_floatbutton"):
             float_button.setToolTip(f"Float the {title} panel in its own window")
         self.addDockWidget(area, dock)
@@ -132,6 +151,10 @@ class MainWindow(QMainWindow):
     def start_training(self) -> bool:
         """Train a new model from the form's settings in the background."""
         return self.run.start(self.form.model_config(), self.form.train_config())
+
+    def continue_training(self) -> bool:
+        """Train the session's model on from where it stopped (same model, history continued)."""
+        return self.run.continue_run()
 
     def stop_training(self) -> None:
         self.run.stop()
@@ -241,6 +264,9 @@ class MainWindow(QMainWindow):
         busy = self.is_training()
         for key in ("open", "new"):
             self.actions_by_name[key].setEnabled(not busy)
+        self.keys.set_running(busy)
+        self.actions_by_name["continue"].setEnabled(self.run.can_continue())
+        self.training.continue_button.setEnabled(self.run.can_continue())
         self.recent.menu.setEnabled(not busy)
         self.banner.restore_button.setEnabled(not busy)  # a restore would orphan the run
         s, labels = self.session, self._status_labels

@@ -135,7 +135,7 @@ def _train(job: dict, conn, control, locks) -> None:
         dataset = loader(tc.dataset, **options(tc), **extra)
         mc = ModelConfig.from_dict(job["model"])  # after the loader: it may register objectives
         mc.input_shape = tuple(dataset.shape)
-        trainer = Trainer(mc, tc, dataset)
+        trainer = Trainer(mc, tc, dataset, *_continued(mc, job))
     except (DatasetError, ValueError) as error:
         _send(conn, Failed(str(error)))
         return
@@ -178,6 +178,20 @@ def _train(job: dict, conn, control, locks) -> None:
         ),
     )
     weights.close()
+
+
+def _continued(mc: ModelConfig, job: dict) -> tuple:
+    """(model, history) for a run that continues a model (job "state", numpy arrays), else
+    (None, None): the trainer builds a fresh one."""
+    if job.get("state") is None:
+        return None, None
+    import torch
+
+    from models import build
+
+    model = build(mc)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in job["state"].items()})
+    return model, job.get("history")
 
 
 def history_digest(history: dict) -> str:

@@ -165,6 +165,11 @@ def _check_out(out: Path) -> None:
     if out.is_dir():
         raise _fail(f"--out {out} is a folder: give a file name, like {out / 'run.safetensors'}.")
     folder = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    if folder != out.parent and folder.is_dir():
+        raise _fail(
+            f"The folder {out.parent} for --out does not exist: create it first "
+            f"(mkdir -p {out.parent}) or choose another."
+        )
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise _fail(f"--out {out} cannot be written: choose a folder you can write to.")
 

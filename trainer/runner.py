@@ -40,17 +40,23 @@ def start(
     load: str = DEFAULT_LOAD,
     threads: int | None = None,
     hold: bool = False,
+    state: dict | None = None,
+    history: dict | None = None,
 ) -> Run:
     """Start one run in a new process and return at once (the fork server may block this call
     while it first imports torch: call it off the GUI thread). `load` names a function
     "module:name" that the child calls with the dataset name (tests pass failing datasets).
-    `hold`: after Ready the child waits for `Run.go()` (the app shows the model first)."""
+    `hold`: after Ready the child waits for `Run.go()` (the app shows the model first).
+    `state` (name -> numpy array) and `history`: continue that model and its history (steps
+    and epochs count on from it; the optimiser and the schedule start afresh)."""
     job = {
         "model": model_config.to_dict(),
         "train": train_config.to_dict(),
         "load": load,
         "threads": threads or default_threads(),
         "hold": hold,
+        "state": state,
+        "history": history,
         "shm": f"le_{secrets.token_hex(6)}",
         "env": dict(os.environ),  # a fork server's children would get its own, older copy
     }

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from explorer.panels.base import AnalysisPanel
 from explorer.session import to_images
+from explorer.widgets.exports import ask_path, error_text, tell_saved, with_suffix
 from explorer.widgets.image_io import ImageFileError, open_image
 from explorer.widgets.layouts import button, row
 from explorer.widgets.plotting import image_label, pixmap, side_by_side
@@ -89,7 +90,7 @@ class AnomalyPanel(AnalysisPanel):
 
     def export_csv(self, path) -> Path:
         """Write index, label, class, error and whether it is above the threshold."""
-        path, data, threshold = Path(path), self.session.dataset, self.threshold()
+        path, data, threshold = with_suffix(path, ".csv"), self.session.dataset, self.threshold()
         with path.open("w", newline="") as f:
             out = csv.writer(f)
             out.writerow(["test_index", "label", "class", "error", "above_threshold"])
@@ -246,9 +247,9 @@ class AnomalyPanel(AnalysisPanel):
     def _ask_csv(self) -> None:
         if self._errors is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export scores", "scores.csv", "CSV (*.csv)")
+        path = ask_path(self, "Export scores", "anomaly-scores.csv", "CSV", ".csv")
         if path:
             try:
-                self.export_csv(path)
+                tell_saved(self, self.export_csv(path))
             except OSError as error:
-                self.note.setText(f"Could not write {path}: {error.strerror}; pick another folder.")
+                self.note.setText(error_text(path, error))

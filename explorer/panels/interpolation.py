@@ -7,7 +7,6 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from explorer.panels.base import Panel
 from explorer.session import to_images
+from explorer.widgets.exports import ask_path, error_text, tell_saved
 from explorer.widgets.image_view import ImageView
 from explorer.widgets.images import save_gif, save_png, tile
 from models.sampling import lerp, path, slerp
@@ -236,12 +236,12 @@ class InterpolationPanel(Panel):
         self.hint.setText(f"Click a dot on the latent map to set {side}.")
 
     def _export(self, kind: str) -> None:
-        filters = {"png": "PNG image (*.png)", "gif": "Animated GIF (*.gif)"}
-        file, _ = QFileDialog.getSaveFileName(self, "Save interpolation", "", filters[kind])
+        what = {"png": "PNG image", "gif": "Animated GIF"}[kind]
+        file = ask_path(self, "Save interpolation", f"interpolation.{kind}", what, f".{kind}")
         if not file:
             return
         try:
             saved = (self.export_png if kind == "png" else self.export_gif)(file)
-            self.message.setText(f"Saved {saved}.")
+            self.message.setText(tell_saved(self, saved) + ".")
         except (OSError, ValueError) as error:
-            self.message.setText(f"Could not save {file}: {error}. Pick another folder or name.")
+            self.message.setText(error_text(file, error))

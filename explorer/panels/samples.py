@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.panels.base import Panel
+from explorer.widgets.exports import ask_path, error_text, tell_saved
 from explorer.widgets.image_view import ImageView
 from explorer.widgets.images import cell_at, save_png, tile
 from models.sampling import prior_sample
@@ -146,9 +146,9 @@ class SamplePanel(Panel):
             self.session.codeRequested.emit(self._codes[r * n + c].copy())
 
     def _save_dialog(self) -> None:
-        file, _ = QFileDialog.getSaveFileName(self, "Save samples", "", "PNG image (*.png)")
+        file = ask_path(self, "Save samples", "samples.png", "PNG image", ".png")
         if file:
             try:
-                self.message.setText(f"Saved {self.save(file)}.")
+                self.message.setText(tell_saved(self, self.save(file)) + ".")
             except (OSError, ValueError) as error:
-                self.message.setText(f"Could not save {file}: {error}. Pick another name.")
+                self.message.setText(error_text(file, error))

@@ -1,10 +1,12 @@
 """The explorer's tabs: one per entry of PANELS, each panel built when first shown or asked for
-(building all of them took half the window's start-up)."""
+(building all of them took half the window's start-up). Each panel sits in a scroll area, so
+a tall or wide panel scrolls on a small screen instead of widening the window past it or
+squeezing the docks beside it."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QTabWidget, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QTabWidget, QWidget
 
 from explorer.panels import PANELS
 
@@ -46,7 +48,15 @@ class PanelTabs(QTabWidget):
         return names[index] if 0 <= index < len(names) else ""
 
     def show_panel(self, name: str) -> None:
-        self.setCurrentWidget(self.panel(name))
+        self.panel(name)
+        self.setCurrentIndex(self.names().index(name))
+
+    def setCurrentWidget(self, widget: QWidget) -> None:  # noqa: N802 (Qt's name)
+        """A panel or its tab page."""
+        for name, panel in self._panels.items():
+            if panel is widget:
+                return self.show_panel(name)
+        return super().setCurrentWidget(widget)
 
     def _build(self, index: int) -> None:
         """Build the panel of tab `index` in place of its placeholder."""
@@ -54,11 +64,14 @@ class PanelTabs(QTabWidget):
         if name in self._panels:
             return
         panel = self._panels[name] = cls(self.session)
+        page = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        page.setObjectName(f"{name}Page")
+        page.setWidget(panel)
         current = self.currentIndex()
         self.blockSignals(True)
         placeholder = self.widget(index)
         self.removeTab(index)
-        self.insertTab(index, panel, title)
+        self.insertTab(index, page, title)
         self.setCurrentIndex(current)
         self.blockSignals(False)
         placeholder.deleteLater()

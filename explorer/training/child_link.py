@@ -30,13 +30,17 @@ class Launcher(QObject):
         self._token = 0  # which launch is current
         self._lock = threading.Lock()
 
-    def launch(self, model_config, train_config, load: str) -> None:
-        """Start a child training `model_config` on `train_config` (`load`: runner.start's)."""
+    def launch(self, model_config, train_config, load: str, **more) -> None:
+        """Start a child training `model_config` on `train_config` (`load` and `more`:
+        runner.start's)."""
         with self._lock:
             self._token += 1
             token = self._token
         self._thread = threading.Thread(
-            target=self._run, args=(token, model_config, train_config, load), name="le-launch"
+            target=self._run,
+            args=(token, model_config, train_config, load),
+            kwargs=more,
+            name="le-launch",
         )
         self._thread.start()
 
@@ -54,9 +58,9 @@ class Launcher(QObject):
         self._thread = None
         return result
 
-    def _run(self, token: int, mc, tc, load: str) -> None:
+    def _run(self, token: int, mc, tc, load: str, **more) -> None:
         try:
-            result = runner.start(mc, tc, load=load, hold=True)
+            result = runner.start(mc, tc, load=load, hold=True, **more)
         except Exception as error:  # no process could be started: say so on the GUI thread
             result = error
         with self._lock:

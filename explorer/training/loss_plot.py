@@ -58,7 +58,7 @@ class LossPlot(pg.PlotWidget):
         item = self.getPlotItem()
         # no grid: pyqtgraph's axis grid doubles the cost of every redraw
         item.setLabel("bottom", "step")
-        item.setLabel("left", "loss terms")  # per example: the legend's tooltip says so
+        item.setLabel("left", "loss per example")
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self._series: dict[tuple[str, str], Series] = {}
@@ -311,13 +311,15 @@ class LossPlot(pg.PlotWidget):
         return self._series[(split, name)].raw()
 
     def export_csv(self, path: str | Path) -> Path:
-        """One row per (split, step): split, step, then every term shown (raw values)."""
+        """One row per (split, step): split, step, then every term shown (raw values; ".csv"
+        added)."""
         names = sorted({name for _, name in self._series})
         rows: dict[tuple[str, float], dict[str, float]] = {}
         for (split, name), series in self._series.items():
             for x, y in zip(*series.raw()):
                 rows.setdefault((split, x), {})[name] = y
         path = Path(path)
+        path = path if path.suffix.lower() == ".csv" else path.with_name(path.name + ".csv")
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["split", "step", *names])

@@ -78,8 +78,9 @@ class TrainingRun(QObject):
         """The training process's PID while there is one."""
         return self.child.pid if self.child is not None else None
 
-    def start(self, model_config: ModelConfig, train_config: TrainConfig) -> bool:
-        """Start a run; False (and a message) when one is going."""
+    def start(self, model_config: ModelConfig, train_config: TrainConfig, **more) -> bool:
+        """Start a run; False (and a message) when one is going. `more`: runner.start's
+        `state` and `history`, to continue a model."""
         if self.is_training():
             self.message.emit("A run is already going: stop it before starting another.")
             return False
@@ -90,8 +91,36 @@ class TrainingRun(QObject):
         self._set_state(LOADING)
         self.message.emit(f"Loading {tc.dataset}...")
         self._text.start()
-        self._launcher.launch(mc, tc, self.load)
+        self._launcher.launch(mc, tc, self.load, **more)
         return True
+
+    def can_continue(self) -> bool:
+        """The session's model has trained (a history and its settings) and no run is going."""
+        s = self.session
+        steps = (s.history.get("train") or {}).get("step") if s.history else None
+        return (
+            not self.is_training()
+            and s.model is not None
+            and bool(steps)
+            and (s.train_config is not None)
+        )
+
+    def continue_run(self) -> bool:
+        """Train the session's model on from where it stopped, its history continued: the
+        epochs left of its run, or as many again when it finished them."""
+        if not self.can_continue():
+            text = "A run is going." if self.is_training() else "Nothing to continue yet."
+            self.message.emit(f"{text} Train a model first, or stop the current run.")
+            return False
+        s = self.session
+        tc = copy.copy(s.train_config)
+        done = max((s.history.get("val") or {}).get("epoch") or [0])
+        tc.epochs = tc.epochs - done if 0 < done < tc.epochs else tc.epochs
+        state = {k: v.detach().cpu().numpy().copy() for k, v in s.model.state_dict().items()}
+        history = {
+            split: {k: list(v) for k, v in cols.items()} for split, cols in s.history.items()
+        }
+        return self.start(s.config, tc, state=state, history=history)
 
     def pause(self) -> None:
         self._hold(True)

@@ -8,6 +8,8 @@ import numpy as np
 from PIL import Image
 from PySide6.QtGui import QImage
 
+from explorer.widgets.exports import with_suffix
+
 
 def to_uint8(img: np.ndarray) -> np.ndarray:
     """Float image in [0, 1] -> uint8, same shape."""
@@ -60,15 +62,16 @@ def enlarge(img: np.ndarray, min_side: int = 128) -> np.ndarray:
 
 
 def save_png(path, img: np.ndarray, min_side: int = 0) -> Path:
-    """Save a float image in [0, 1] as PNG (optionally enlarged); returns the path."""
-    path = Path(path)
+    """Save a float image in [0, 1] as PNG (optionally enlarged); returns the path (".png"
+    added to a name without it)."""
+    path = with_suffix(path, ".png")
     Image.fromarray(to_uint8(enlarge(img, min_side) if min_side else img)).save(path)
     return path
 
 
 def save_gif(path, frames: np.ndarray, ms: int = 100, min_side: int = 112) -> Path:
-    """Save [N, H, W(, C)] frames in [0, 1] as a looping animated GIF."""
-    path = Path(path)
+    """Save [N, H, W(, C)] frames in [0, 1] as a looping animated GIF (".gif" added)."""
+    path = with_suffix(path, ".gif")
     ims = [Image.fromarray(to_uint8(enlarge(f, min_side))) for f in frames]
     ims[0].save(path, save_all=True, append_images=ims[1:], duration=ms, loop=0)
     return path

@@ -145,7 +145,14 @@ def test_menu_actions_carry_their_shortcuts(window):
     }
     assert keys["open"] == ["Ctrl+O"] and keys["save"] == ["Ctrl+S"]
     assert keys["save_as"] == ["Ctrl+Shift+S"] and keys["quit"] == ["Ctrl+Q"]
-    assert keys["train"] == ["Ctrl+T"] and "Esc" in keys["stop"] and keys["pause"] == ["Ctrl+P"]
+    assert (
+        keys["train"] == ["Ctrl+T"] and keys["stop"] == ["Ctrl+."] and keys["pause"] == ["Ctrl+P"]
+    )
+    texts = {name: a.text() for name, a in window.actions_by_name.items()}
+    assert texts["stop"].endswith("\tEsc") and texts["pause"].endswith("\tSpace")  # the menu's
+    assert (
+        window.keys.stop.key().toString() == "Esc" and window.keys.pause.key().toString() == "Space"
+    )
     assert window.recent.menu.title() == "Open &recent"
 
 

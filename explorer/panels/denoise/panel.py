@@ -14,6 +14,7 @@ from explorer.bundled import bundled_denoiser
 from explorer.panels.base import Panel
 from explorer.panels.denoise import controls
 from explorer.session import to_images
+from explorer.widgets.exports import ask_path, error_text, tell_saved
 from explorer.widgets.image_io import ImageFileError, open_image
 from explorer.widgets.images import channels_last, save_png, squeeze
 from models.corruption import parse_noise
@@ -286,16 +287,10 @@ class DenoisePanel(Panel):
         return save_png(path, image)
 
     def save_dialog(self, which: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, f"Save the {which} image", f"{which}.png", "PNG images (*.png)"
-        )
+        path = ask_path(self, f"Save the {which} image", f"{which}.png", "PNG images", ".png")
         if not path:
             return
-        path = path if path.lower().endswith(".png") else path + ".png"
         try:
-            self.message.setText(f"Saved {self.save_png(path, which)}.")
-        except OSError as error:
-            self.message.setText(
-                f"<span style='color:{RED}'>Could not save {path} "
-                f"({error.strerror or error}); pick another folder.</span>"
-            )
+            self.message.setText(tell_saved(self, self.save_png(path, which)) + ".")
+        except (OSError, ValueError) as error:
+            self.message.setText(f"<span style='color:{RED}'>{error_text(path, error)}</span>")
