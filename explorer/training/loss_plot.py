@@ -58,7 +58,7 @@ class LossPlot(pg.PlotWidget):
         item = self.getPlotItem()
         # no grid: pyqtgraph's axis grid doubles the cost of every redraw
         item.setLabel("bottom", "step")
-        item.setLabel("left", "loss per example")
+        item.setLabel("left", "loss")  # per example: the legend's tooltip says so
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self._series: dict[tuple[str, str], Series] = {}
@@ -226,7 +226,7 @@ class LossPlot(pg.PlotWidget):
             raw.setVisible(self.smoothing > 0 and not self.runs)
         self.lr_curve.setVisible(not self.runs)
         self.getPlotItem().showAxis("right", not self.runs)  # no learning rate per run
-        self.getPlotItem().setLabel("left", term if runs else "loss terms")
+        self.getPlotItem().setLabel("left", term if runs else "loss")
         self.redraw()
         self.getPlotItem().enableAutoRange()
 

@@ -73,5 +73,5 @@ def test_the_loss_axis_label_is_whole_in_the_smallest_loss_dock(qtbot, window):
     axis = window.loss.plot.getPlotItem().getAxis("left")
     qtbot.waitUntil(lambda: axis.geometry().height() < 150)
     # The left label is drawn turned a quarter: its width runs along the axis's height.
-    assert axis.label.toPlainText().strip() == "loss per example"
+    assert axis.label.toPlainText().strip() == "loss"
     assert axis.label.boundingRect().width() <= axis.geometry().height()
