@@ -196,36 +196,36 @@ def spatial_index(xy: np.ndarray):
     from scipy.spatial import cKDTree
 
     scale = np.maximum(xy.std(0), 1e-9) if len(xy) else np.ones(2)
-    return xy, cKDTree(xy / scale), scale
+    return xy, cKDTree(xy / scale, balanced_tree=False, compact_nodes=False), scale
 
 
 def density_rgba(xy, classes, rgb, view, size_px, bin_px: int = DENSITY_BIN_PX) -> np.ndarray:
     """The dots at `xy` [N, 2] over `view` ((x0, x1), (y0, y1)) of a plot `size_px` (w, h)
     as an RGBA uint8 image [rows, cols, 4], row 0 at y0: each bin the mean colour rgb[classes]
     of the dots within a bin of it (dots are 3 bins wide), opaque where many lie. Plain numpy
-    (for a worker thread)."""
+    on whole arrays (for a worker thread)."""
     (x0, x1), (y0, y1) = view
     cols = max(1, int(size_px[0] // bin_px))
     rows = max(1, int(size_px[1] // bin_px))
-    c = np.floor((xy[:, 0] - x0) / max(x1 - x0, 1e-12) * cols).astype(np.int64)
-    r = np.floor((xy[:, 1] - y0) / max(y1 - y0, 1e-12) * rows).astype(np.int64)
+    c = np.floor(np.clip((xy[:, 0] - x0) * (cols / max(x1 - x0, 1e-12)), -2, cols + 1))
+    r = np.floor(np.clip((xy[:, 1] - y0) * (rows / max(y1 - y0, 1e-12)), -2, rows + 1))
     keep = (c >= -1) & (c <= cols) & (r >= -1) & (r <= rows)
-    flat = (r[keep] + 1) * (cols + 2) + (c[keep] + 1)  # one bin of margin on each side
-    size = (rows + 2) * (cols + 2)
-    colours = rgb[classes[keep]].astype(np.float64)
-    sums = [np.bincount(flat, weights=colours[:, k], minlength=size) for k in range(3)]
-    sums.append(np.bincount(flat, minlength=size).astype(np.float64))
-    grid = np.stack(sums, -1).reshape(rows + 2, cols + 2, 4)
-    spread = np.zeros((rows, cols, 4))
-    for dr in (0, 1, 2):  # each dot covers its bin and the eight around it
-        for dc in (0, 1, 2):
-            spread += grid[dr : dr + rows, dc : dc + cols]
-    count = spread[..., 3]
-    out = np.zeros((rows, cols, 4), np.uint8)
-    filled = count > 0
-    out[filled, :3] = (spread[filled, :3] / count[filled, None]).round().astype(np.uint8)
-    alpha = 0.45 + 0.55 * np.log1p(count[filled]) / np.log1p(max(float(count.max()), 1.0))
-    out[filled, 3] = (255 * alpha).astype(np.uint8)
+    flat = ((r[keep] + 1) * (cols + 2) + (c[keep] + 1)).astype(np.int64)  # a bin of margin
+    size, inside = (rows + 2) * (cols + 2), classes[keep]
+    grid = np.empty((4, rows + 2, cols + 2), np.float32)  # red, green, blue sums; count
+    for ch in range(3):
+        weights = rgb[:, ch].astype(np.float32)[inside]
+        grid[ch] = np.bincount(flat, weights=weights, minlength=size).reshape(rows + 2, cols + 2)
+    grid[3] = np.bincount(flat, minlength=size).reshape(rows + 2, cols + 2)
+    across = grid[:, :, :-2] + grid[:, :, 1:-1] + grid[:, :, 2:]  # each dot covers its bin
+    spread = across[:, :-2] + across[:, 1:-1] + across[:, 2:]  # and the eight around it
+    count = spread[3]
+    out = np.empty((rows, cols, 4), np.uint8)
+    share = 1.0 / np.maximum(count, 1)
+    for ch in range(3):
+        out[..., ch] = np.rint(spread[ch] * share)
+    top = np.log1p(max(float(count.max()), 1.0))
+    out[..., 3] = np.where(count > 0, 255 * (0.45 + 0.55 * np.log1p(count) / top), 0)
     return out
 
 

@@ -43,6 +43,7 @@ class LatentPanel(MapUpdates, Panel):
         self._ids = self._z = self._image = None
         self._hovered, self._selected, self._quiet = -1, -1, False
         self._placing = False  # new codes wait for their density image
+        self._drawn = None  # the density image drawn with the newest codes, if any
         self.colouring = Colouring()
         self._parts: set[str] = set()  # what is stale: some of PARTS
         self._codes_version = 0  # the session version the codes were encoded with
@@ -130,7 +131,7 @@ class LatentPanel(MapUpdates, Panel):
         self._piece_timer.stop()
         self._parts = {"codes"}
         self.follower.follow = True
-        self._hovered, self._selected, self._placing = -1, -1, False
+        self._hovered, self._selected, self._placing, self._drawn = -1, -1, False, None
         self.colouring.reset()
         self._ids = self.session.dataset.test_y.numpy()
         for spin, value in ((self.dim_x, 1), (self.dim_y, 2)):

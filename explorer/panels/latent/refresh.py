@@ -18,7 +18,7 @@ from explorer.widgets.plotting import density_rgba, spatial_index
 class Refresher(QObject):
     """Background jobs for a LatentPanel's session; `finished` after each delivered one."""
 
-    codesReady = Signal(int, object, object, object)  # version, codes, work.Axes, xy
+    codesReady = Signal(int, object, object, object, object)  # version, codes, Axes, xy, drawn
     gridReady = Signal(object, object)  # the mosaic image, its QRectF in map coordinates
     coloursReady = Signal(int, str, object)  # codes version, "clusters" | "errors", values
     densityReady = Signal(object, object, object, object)  # rgba, QRectF, xy, index or None
@@ -38,9 +38,11 @@ class Refresher(QObject):
         """Drop the running job's result."""
         self._job.invalidate()
 
-    def encode(self, pca: bool, dims: tuple[int, int], previous) -> None:
+    def encode(self, pca: bool, dims: tuple[int, int], previous, draw=None) -> None:
         """Encode the test split with the newest weights and project it (PCA signs kept
-        towards `previous`, or the code dimensions `dims`)."""
+        towards `previous`, or the code dimensions `dims`); with `draw` (classes, rgb,
+        view_range, size_px) also draw a large map's density image and index, as `density`
+        does, in the same job (what arrives: `drawn`, or None)."""
         version, state = self.session.snapshot()
         config, x = self.session.model.config, self.session.dataset.test_x
         replica = self._replica
@@ -48,7 +50,13 @@ class Refresher(QObject):
         def job(report):
             codes = replica.run(config, state, lambda model: work.encode(model, x, report))
             axes = work.project(codes, pca, dims, previous)
-            return version, codes, axes, (codes - axes.center) @ axes.basis.T
+            xy = (codes - axes.center) @ axes.basis.T
+            drawn = None
+            if draw is not None:
+                classes, rgb, view_range, size_px = draw
+                image = density_rgba(xy, classes, rgb, view_range, size_px)
+                drawn = (image, rect_of(view_range), xy, spatial_index(xy))
+            return version, codes, axes, xy, drawn
 
         self._job.run(job, lambda result: self.codesReady.emit(*result))
 
@@ -89,6 +97,11 @@ class Refresher(QObject):
             image = density_rgba(xy, classes, rgb, view_range, size_px)
             return image, spatial_index(xy) if index else None
 
-        (x0, x1), (y0, y1) = view_range
-        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        rect = rect_of(view_range)
         self._job.run(job, lambda out: self.densityReady.emit(out[0], rect, xy, out[1]))
+
+
+def rect_of(view_range) -> QRectF:
+    """((x0, x1), (y0, y1)) as a QRectF in map coordinates."""
+    (x0, x1), (y0, y1) = view_range
+    return QRectF(x0, y0, x1 - x0, y1 - y0)

@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QRectF
 
 from explorer.panels.latent import work
+from explorer.panels.latent.refresh import rect_of
 
 
 class MapUpdates:
@@ -42,7 +43,11 @@ class MapUpdates:
         """Start `part`'s job; False when there was nothing to do."""
         space, size = self.space, (self.vb.width(), self.vb.height())
         if part == "codes":
-            self.jobs.encode(self._pca(), self._dims(), space.components)
+            dots, n = self.dots, len(self.session.dataset.test_x)
+            draw = None  # a large map draws its image in the same job (its classes still fit)
+            if dots.dense and dots.classes is not None and len(dots.classes) == n:
+                draw = (dots.classes, dots.rgb, self.vb.viewRange(), size)
+            self.jobs.encode(self._pca(), self._dims(), space.components, draw)
             return True
         if not self.map_ready():
             return False
@@ -64,9 +69,10 @@ class MapUpdates:
         self.jobs.grid(self.vb.viewRange(), size, n, space.origin, space.basis)
         return True
 
-    def _codes_arrived(self, version: int, codes, axes, xy) -> None:
+    def _codes_arrived(self, version: int, codes, axes, xy, drawn) -> None:
         if version < self._codes_version:
             return  # the map already shows newer codes (encoded at once for a caller)
+        self._drawn = drawn
         self._take_codes(version, codes, axes, xy)
 
     def _take_codes(self, version: int, codes: np.ndarray, axes=None, xy=None) -> None:
@@ -100,9 +106,13 @@ class MapUpdates:
     def _placed(self) -> None:
         """The dots are placed: say so (a large map once its density image shows them)."""
         self._show_selection()
+        drawn, self._drawn = self._drawn, None
         if self.dots.dense:
             self._placing = True
-            self.request("density")
+            if drawn is not None and drawn[1] == rect_of(self.vb.viewRange()):
+                self._density_arrived(*drawn)  # drawn with the codes, for this very view
+            else:
+                self.request("density")
         else:
             self.mapRefreshed.emit()
 
@@ -123,6 +133,7 @@ class MapUpdates:
         if self.space is not None and not self.map_ready() and self.ready():
             self._parts.discard("codes")
             self.jobs.invalidate()
+            self._drawn = None
             self._take_codes(self.session.version, self.session.encode(self.session.dataset.test_x))
 
     # ----- the decoded grid (Kingma and Welling's manifold picture) -----------------------
