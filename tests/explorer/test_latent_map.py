@@ -171,6 +171,7 @@ def test_a_click_rings_the_dot_and_a_new_model_clears_it(qtbot, panel, session, 
     x, y = panel.selection.getData()
     np.testing.assert_allclose([x[0], y[0]], panel.positions()[k], atol=1e-6)
     assert panel.hover_label.text().startswith(f"Picked test #{k}")
+    np.testing.assert_allclose(panel.hover_view.item.image, session.dataset.test_x[k, 0])
     np.testing.assert_allclose(point_xy(panel), panel.positions()[k], atol=1e-5)
 
     session.set_model(tiny_model("mlp", "ae", code_size=2, steps=20), session.dataset)

@@ -105,7 +105,10 @@ class LatentPanel(MapUpdates, Panel):
         self._selected = int(index)
         self._show_selection()
         self._keep_point_in_view()
-        label = self.session.dataset.classes[int(self._ids[index])]
+        data = self.session.dataset
+        label = data.classes[int(self._ids[index])]
+        self._hovered = int(index)
+        self.hover_view.set_image(to_images(data.test_x[index : index + 1])[0])
         self.hover_label.setText(
             f"Picked test #{index} (label: {label}): the point is on its code."
         )
