@@ -54,7 +54,8 @@ def compute(model, dataset, k: int, report) -> dict:
 
 
 class ClusterPanel(AnalysisPanel):
-    """k-means on the codes; ARI and purity against the labels; the clusters on the latent map."""
+    """k-means on the codes; ARI and purity against the labels; the clusters offered to the
+    latent map (shown there when its "Colour by" asks for them)."""
 
     def __init__(self, session, parent=None):
         super().__init__(session, parent, cancellable=False)
@@ -83,7 +84,11 @@ class ClusterPanel(AnalysisPanel):
         self.k_spin.setValue(10)
         self.k_spin.setToolTip("Number of clusters (starts at the number of classes)")
         self.k_spin.valueChanged.connect(self._k_changed)
-        self.colour_check = QCheckBox("Colour the latent map by cluster")
+        self.colour_check = QCheckBox("Offer these clusters to the latent map")
+        self.colour_check.setToolTip(
+            "The latent map shows them when its 'Colour by' is 'k-means cluster'; without "
+            "them it clusters the codes itself (one cluster per label)"
+        )
         self.colour_check.setChecked(True)
         self.colour_check.setToolTip("Colour the latent map's dots by these clusters instead of "
                                      "by their labels")  # fmt: skip

@@ -140,12 +140,19 @@ def test_refreshes_on_weights_clusters_and_a_new_model(qtbot, panel, session, ti
     qtbot.waitUntil(lambda: np.allclose(panel.positions(), split_codes(session), atol=1e-6))
 
     session.clustersChanged.emit(np.arange(len(digits.test_x)) % 3)
-    assert [label.text for _, label in panel.legend.items] == [f"cluster {i}" for i in range(3)]
+    assert panel.legend.names() == digits.classes  # shared clusters alone recolour nothing
+    panel.colour_by.setCurrentIndex(panel.colour_by.findData("cluster"))
+    assert panel.legend.names() == [f"cluster {i}" for i in range(3)]
+    assert "Clusters tab" in panel.legend.text()
 
     session.set_model(tiny_model("linear", "ae", code_size=3, steps=20), digits)
     assert panel.point().shape == (3,)
     assert panel.positions().shape == (len(digits.test_x), 2)
-    assert len(panel.legend.items) == len(digits.classes)  # back to labels
+    assert "computing the clusters" in panel.legend.text()  # the old ids fit no more
+    # k-means of the new codes, computed by the map itself: one cluster per label
+    expected = [f"cluster {i}" for i in range(len(digits.classes))]
+    qtbot.waitUntil(lambda: panel.legend.names() == expected, timeout=30_000)
+    assert "k-means here" in panel.legend.text()
     np.testing.assert_allclose(panel.decoded(), session.decode(panel.point())[0], atol=1e-6)
 
 

@@ -6,25 +6,31 @@ or two chosen code dimensions, and the other directions are held at a chosen cod
 by default, or the last example clicked). Dragging decodes one code per move, with the
 newest weights, and nothing else. New weights re-encode the test split, refit the axes and
 decode the grid in a background job (`work`), never during a drag; the dots take the new
-positions a piece per event-loop turn, and `mapRefreshed` says when they all have.
+positions a piece per event-loop turn (a large map's density image is redrawn in a job), and
+`mapRefreshed` says when they all have. The view follows the dots and the point until the
+person pans or zooms; "Colour by" (`colouring`) chooses what the colours mean.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 
 from explorer.panels.base import Panel
 from explorer.panels.latent import view, work
+from explorer.panels.latent.colouring import Colouring
 from explorer.panels.latent.refresh import Refresher
+from explorer.panels.latent.updates import MapUpdates
 from explorer.session import to_images
 
 
-class LatentPanel(Panel):
+class LatentPanel(MapUpdates, Panel):
     """Scatter of the test codes coloured by label (or cluster) and a point you drag to decode.
 
-    Its stale parts are "codes" (encode, refit the axes, move the dots) and "grid" (decode the
-    grid under the dots), refreshed in that order, one background job at a time.
+    Its stale parts are "codes" (encode, refit the axes, move the dots), "colours" (what the
+    colouring needs), "density" (a large map's image) and "grid" (decode the grid under the
+    dots), refreshed in that order, one background job at a time.
+    The refreshes live in `updates.MapUpdates`.
     """
 
     COALESCE_MS = 50  # refresh requests within this time are served by one refresh
@@ -34,19 +40,24 @@ class LatentPanel(Panel):
         super().__init__(session, parent)
         self.setObjectName("latentMap")
         self.space: work.MapSpace | None = None
-        self._ids = self._clusters = self._z = self._image = None
-        self._hovered, self._quiet = -1, False
-        self._parts: set[str] = set()  # what is stale: "codes", "grid"
+        self._ids = self._z = self._image = None
+        self._hovered, self._selected, self._quiet = -1, -1, False
+        self._placing = False  # new codes wait for their density image
+        self._drawn = None  # the density image drawn with the newest codes, if any
+        self.colouring = Colouring()
+        self._parts: set[str] = set()  # what is stale: some of PARTS
         self._codes_version = 0  # the session version the codes were encoded with
         self.jobs = Refresher(session, self)
         self.jobs.codesReady.connect(self._codes_arrived)
         self.jobs.gridReady.connect(self._set_grid)
+        self.jobs.coloursReady.connect(self._colours_arrived)
+        self.jobs.densityReady.connect(self._density_arrived)
         self.jobs.finished.connect(lambda: self.refresh_soon(0))
         self._piece_timer = QTimer(self, singleShot=True, interval=0)
         self._piece_timer.timeout.connect(self._place_piece)
         view.build(self)
         self.follower = view.Follower(self.vb)
-        session.codeRequested.connect(self.move_point)
+        session.codeRequested.connect(self._code_requested)
         session.clustersChanged.connect(self._clusters_changed)
         self.follow_session()
 
@@ -67,6 +78,12 @@ class LatentPanel(Panel):
         else:
             raise ValueError(f"move_point takes {size} code values or 2 map coordinates.")
 
+    def _code_requested(self, z) -> None:
+        """Another panel asks to show a code: move there, and into view."""
+        self.move_point(z)
+        if self.map_ready():
+            self._keep_point_in_view()
+
     def point(self) -> np.ndarray:
         return self._z.copy()
 
@@ -79,12 +96,27 @@ class LatentPanel(Panel):
         return self.space.xy.copy()
 
     def pick(self, index: int) -> None:
-        """Move the point to test example `index`'s code (as a click on its dot does)."""
+        """Move the point to test example `index`'s code (as a click on its dot does), ring
+        that dot and say so."""
         self._ensure_codes()
         z = self.space.codes[index].copy()
         self._hold(z, f"test #{index}")
         self._show(z, self.space.to_map(z))
+        self._selected = int(index)
+        self._show_selection()
+        self._keep_point_in_view()
+        data = self.session.dataset
+        label = data.classes[int(self._ids[index])]
+        self._hovered = int(index)
+        self.hover_view.set_image(to_images(data.test_x[index : index + 1])[0])
+        self.hover_label.setText(
+            f"Picked test #{index} (label: {label}): the point is on its code."
+        )
         self.session.examplePicked.emit(int(index))
+
+    def selected(self) -> int:
+        """The test example last clicked (ringed on the map), or -1."""
+        return self._selected
 
     def map_ready(self) -> bool:
         """Whether the dots show codes of the current model (not only its loading state)."""
@@ -102,7 +134,8 @@ class LatentPanel(Panel):
         self._piece_timer.stop()
         self._parts = {"codes"}
         self.follower.follow = True
-        self._clusters, self._hovered = None, -1
+        self._hovered, self._selected, self._placing, self._drawn = -1, -1, False, None
+        self.colouring.reset()
         self._ids = self.session.dataset.test_y.numpy()
         for spin, value in ((self.dim_x, 1), (self.dim_y, 2)):
             spin.blockSignals(True)
@@ -115,7 +148,10 @@ class LatentPanel(Panel):
         self._hold(self.space.held, "zero")
         self._show(self.space.held.copy(), np.zeros(2))
         self._draw_dots()
+        self._show_selection()
+        self.dots.set_index(None)
         self.hover_view.clear()
+        self.hover_label.setText(view.HOVER_HINT)
         self.mark_stale()
         self.refresh_soon(0)
 
@@ -124,10 +160,26 @@ class LatentPanel(Panel):
             self._decode_point()
         self.request("codes", "grid")
 
+    # ----- colours: label, cluster, reconstruction error -------------------------------------
+    def colour_changed(self) -> None:
+        """The "Colour by" combo changed: redraw, and compute what the choice needs."""
+        self.colouring.mode = self.colour_by.currentData()
+        if self.space is not None and self.space.xy is not None:
+            self._draw_dots()
+        self.request("colours")
+
     def _clusters_changed(self, ids) -> None:
+        """The Clusters tab shared its ids (None: none): used when colouring by cluster."""
         ids = None if ids is None else np.asarray(ids)
         if self._ids is not None and (ids is None or len(ids) == len(self._ids)):
-            self._clusters = ids
+            self.colouring.shared = ids
+            if self.colouring.mode == "cluster" and self.map_ready():
+                self._draw_dots()
+                self.request("colours")
+
+    def _colours_arrived(self, version: int, kind: str, values) -> None:
+        if self.map_ready() and len(values) == len(self.space.codes):
+            self.colouring.store(kind, version, values)
             self._draw_dots()
 
     # ----- the map's axes and the held code ----------------------------------------------
@@ -166,7 +218,8 @@ class LatentPanel(Panel):
         self._set_axes(work.project(space.codes, self._pca(), self._dims(), space.components))
         self._draw_dots()
         self._show(self._z, space.to_map(self._z))
-        self.follower.fit()
+        self._show_selection()
+        self.follower.fit(space.xy, self._map_point())
 
     def hold_mean(self) -> None:
         self._ensure_codes()
@@ -175,12 +228,28 @@ class LatentPanel(Panel):
         self.move_point(xy)
 
     def _draw_dots(self) -> None:
-        if self._clusters is not None:
-            ids = self._clusters
-            names = {value: f"cluster {value}" for value in np.unique(ids)}
+        ids, names, colours, title = self.colouring.scheme(self._ids, self.session.dataset.classes)
+        opacity = 0.5 if self.grid_check.isChecked() else 0.85
+        self.dots.draw(self.space.xy, ids, names, opacity, colours, title)
+        if self.dots.dense:
+            self.request("density")
+
+    def _show_selection(self) -> None:
+        """Ring the dot last clicked, where it is now."""
+        k, xy = self._selected, self.space and self.space.xy
+        if k < 0 or xy is None:
+            self.selection.setData([])
         else:
-            ids, names = self._ids, self.session.dataset.classes
-        self.dots.draw(self.space.xy, ids, names, 0.5 if self.grid_check.isChecked() else 0.85)
+            self.selection.setData(x=[float(xy[k, 0])], y=[float(xy[k, 1])])
+
+    def _keep_point_in_view(self) -> None:
+        """Bring the point (and the dots) into view when it was placed outside it."""
+        if self.follower.follow and self.follower.outside(self.space.xy, self._map_point()):
+            self.follower.fit(self.space.xy, self._map_point())
+
+    def _map_point(self) -> np.ndarray:
+        p = self.target.pos()
+        return np.array([p.x(), p.y()])
 
     # ----- the drag path: decode one code, swap the image, nothing else -------------------
     def _show(self, z: np.ndarray, xy) -> None:
@@ -217,75 +286,3 @@ class LatentPanel(Panel):
             k = self.dots.nearest(self.space and self.space.xy, self.vb, ev.scenePos())
             if k >= 0:
                 self.pick(k)
-
-    # ----- refreshes: in a background job, coalesced, never during a drag ---------------
-    def request(self, *parts: str) -> None:
-        """Mark `parts` ("codes", "grid") stale; the grid only while it is shown."""
-        self._parts.update(p for p in parts if p != "grid" or self.grid_check.isChecked())
-        if self._parts:
-            self.mark_stale()
-
-    def can_refresh(self) -> bool:
-        return not self.target.moving and not self.jobs.busy()
-
-    def refresh(self) -> None:
-        """Start the next stale part's job (codes first, then the grid)."""
-        if "codes" in self._parts:
-            self._parts.discard("codes")
-            self.jobs.encode(self._pca(), self._dims(), self.space.components)
-        elif "grid" in self._parts and self.map_ready():
-            self._parts.discard("grid")
-            size = (self.vb.width(), self.vb.height())
-            n, space = self.grid_size.value(), self.space
-            self.jobs.grid(self.vb.viewRange(), size, n, space.origin, space.basis)
-        if self._parts:
-            self.mark_stale()  # the job's end asks again
-
-    def _codes_arrived(self, version: int, codes, axes, xy) -> None:
-        if version < self._codes_version:
-            return  # the map already shows newer codes (encoded at once for a caller)
-        self._take_codes(version, codes, axes, xy)
-
-    def _take_codes(self, version: int, codes: np.ndarray, axes=None, xy=None) -> None:
-        """Show new codes: a new model's are placed at once, a refresh's a piece at a time."""
-        space = self.space
-        first = space.codes is None  # a new model: fit the axes, start at the mean code
-        space.codes, self._codes_version = codes, version
-        if first:
-            space.held = codes.mean(0)
-        self._set_axes(axes or work.project(codes, self._pca(), self._dims(), space.components), xy)
-        if first:
-            self._draw_dots()
-            self._hold(space.held, "the mean code")
-            self._show(space.held.copy(), space.to_map(space.held))
-            self.follower.fit()
-            self.mapRefreshed.emit()
-        else:
-            self._show(self._z, space.to_map(self._z))
-            self.dots.start_moving()
-            self._piece_timer.start()  # the dots on the next turns: this one has done enough
-
-    def _place_piece(self) -> None:
-        if not self.dots.move_piece(self.space.xy):
-            self._piece_timer.start()
-        else:
-            self.follower.follow_dots(self.space.xy)
-            self.mapRefreshed.emit()
-
-    def _ensure_codes(self) -> None:
-        """A new model's map is needed now (a caller asks for it before the job is done):
-        encode at once, here."""
-        if self.space is not None and not self.map_ready() and self.ready():
-            self._parts.discard("codes")
-            self.jobs.invalidate()
-            self._take_codes(self.session.version, self.session.encode(self.session.dataset.test_x))
-
-    # ----- the decoded grid (Kingma and Welling's manifold picture) -----------------------
-    def show_grid(self, on: bool) -> None:
-        self.grid_item.setVisible(on)
-        self.dots.set_opacity(0.5 if on else 0.85)
-        self.request("grid")
-
-    def _set_grid(self, mosaic: np.ndarray, rect: QRectF) -> None:
-        self.grid_item.setImage(mosaic, autoLevels=False, levels=(0, 1))
-        self.grid_item.setRect(rect)

@@ -159,3 +159,14 @@ def grid_mosaic(model, codes: np.ndarray, columns: int) -> np.ndarray:
     """The decoded grid as one image, row 0 at the bottom (the map's y points up)."""
     images = to_images(model.decode(torch.as_tensor(codes, dtype=torch.float32)))
     return np.ascontiguousarray(tile(images, cols=columns, pad=1, fill=0.2)[::-1])
+
+
+def errors(model, x: torch.Tensor, codes: np.ndarray, report) -> np.ndarray:
+    """Reconstruction error of each example, MSE per pixel of decode(code) against x [N]."""
+    out = []
+    for i in range(0, len(x), ENCODE_CHUNK):
+        report(i / max(len(x), 1))
+        batch = torch.as_tensor(x[i : i + ENCODE_CHUNK], dtype=torch.float32)
+        recon = model.decode(torch.as_tensor(codes[i : i + ENCODE_CHUNK]))
+        out.append((recon - batch).pow(2).flatten(1).mean(1).numpy())
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
