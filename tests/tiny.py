@@ -8,8 +8,7 @@ import functools
 import torch
 
 from models import ModelConfig, build
-from trainer.data import shapes
-from trainer.data import Dataset, load
+from trainer.data import Dataset, load, shapes
 
 COLOUR_TRAIN, COLOUR_TEST, COLOUR_SIZE = 600, 200, 16
 

@@ -82,7 +82,8 @@ def test_train_takes_the_recipe_for_flags_not_given():
 
 
 @pytest.mark.parametrize(
-    ("name", "code_size"), [("digits", 2), ("digits", 8), ("digits", 30), ("shapes", 2), ("shapes", 8)]
+    ("name", "code_size"),
+    [("digits", 2), ("digits", 8), ("digits", 30), ("shapes", 2), ("shapes", 8)],
 )
 def test_the_default_linear_autoencoder_reaches_pca(name, code_size):
     dataset = data.load(name)
