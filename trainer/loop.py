@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from models import ModelConfig, build, term_names
+from trainer import distributed
 from trainer.config import TrainConfig
 from trainer.devices import out_of_memory, resolve_device
 from trainer.progress import Progress, empty_history, record_figures
@@ -72,7 +73,8 @@ class Trainer:
         self.model_config = model_config
         self.train_config = train_config
         self.dataset = dataset
-        self.device = resolve_device(train_config.device)
+        self.dist = distributed.current()  # one of several ranks (trainer/distributed.py)
+        self.device = self.dist.device if self.dist else resolve_device(train_config.device)
         torch.manual_seed(train_config.seed)
         try:
             self.model = (model if model is not None else build(model_config)).to(self.device)
@@ -83,6 +85,7 @@ class Trainer:
                 f"the model does not fit in the memory of {self.device}: choose smaller hidden "
                 "sizes or a smaller code size."
             ) from None
+        self._net = self.dist.wrap(self.model) if self.dist else self.model
         self.names = ["loss", *(n for n in term_names(model_config.objective) if n != "loss")]
         self.history = empty_history(self.names)
         for split, columns in (history or {}).items():
@@ -116,8 +119,9 @@ class Trainer:
         cfg, model, device = self.train_config, self.model, self.device
         n, bs = len(self.train_index), cfg.batch_size
         first = (self.history["val"]["epoch"] or [0])[-1]
-        # A last batch of one image is left out of the epoch: batch norm cannot train on it.
-        per_epoch = max(1, n // bs if n % bs == 1 else math.ceil(n / bs))
+        # A last batch of one image (per rank) is left out: batch norm cannot train on it.
+        world = self.dist.world if self.dist else 1
+        per_epoch = max(1, n // bs if 0 < n % bs < 2 * world else math.ceil(n / bs))
         total = per_epoch * cfg.epochs
         self._begin(total=total, last_epoch=first + cfg.epochs)
         out, epoch = None, first
@@ -132,12 +136,13 @@ class Trainer:
             # Batches index the whole split through the training indices (no copy of it).
             keep = self.train_index.to(device) if len(self.val_index) else None
             gen = torch.Generator(device=device).manual_seed(cfg.seed)
+            order_gen = self.dist.order_generator(gen, cfg.seed) if self.dist else gen
             optimizer = self._optimizer = make_optimizer(model, cfg.lr, device, cfg.weight_decay)
             scheduler = make_scheduler(cfg.schedule, optimizer, total)
             params = [p for p in model.parameters() if p.requires_grad]
             for epoch in range(first + 1, self._last_epoch + 1):
                 model.train()
-                order = torch.randperm(n, generator=gen, device=device)
+                order = torch.randperm(n, generator=order_gen, device=device)
                 if keep is not None:
                     order = keep[order]
                 for i in range(0, per_epoch * bs, bs):
@@ -154,10 +159,10 @@ class Trainer:
                             return
                     if warm_steps:
                         model.warmup = min(1.0, (self.step - self._start_step + 1) / warm_steps)
-                    inputs, target = model.training_pair(x[order[i : i + bs]], gen)
-                    out = model(inputs, target=target)
+                    inputs, target = model.training_pair(x[self._part(order[i : i + bs])], gen)
+                    out = self._net(inputs, target=target)
                     optimizer.zero_grad(set_to_none=True)
-                    out.loss.backward()
+                    (out.loss if self._share == 1 else out.loss * self._share).backward()
                     if cfg.clip:
                         torch.nn.utils.clip_grad_norm_(params, cfg.clip, foreach=True)
                     optimizer.step()
@@ -166,7 +171,7 @@ class Trainer:
                     self.step += 1
                     if self.step == self._start_step + 1:  # the rate leaves out warm-up
                         self._last_sync, self._synced_step = time.perf_counter(), self.step
-                    if time.perf_counter() - self._last_sync >= SYNC_S and i + bs < per_epoch * bs:
+                    if self._sync_due() and i + bs < per_epoch * bs:
                         error = self._sync(out)
                         if error:
                             yield self._progress(epoch, weights=True, error=error)
@@ -228,10 +233,23 @@ class Trainer:
         self._terms: dict[str, float] = {}
         self._optimizer = None
         self._rate = 0.0
+        self._share, self._every = 1.0, 8  # ranks: the last batch's share, steps between syncs
         self._last_sync = self._last_weights = self._last_check = time.perf_counter()
         live = list(self.model.state_dict().values())
         self._live = [t for t in live if t.is_floating_point()]
         self._good = [t.detach().clone() for t in self._live]  # weights at the last finite sync
+
+    def _part(self, batch: torch.Tensor) -> torch.Tensor:
+        """This rank's part of a global batch (all of it in an ordinary run)."""
+        if self.dist:
+            batch, self._share = self.dist.part(batch)
+        return batch
+
+    def _sync_due(self) -> bool:
+        """About every SYNC_S; ranks sync at the same steps, every `_every` (rank 0's choice)."""
+        if self.dist:
+            return self.step - self._synced_step >= self._every
+        return time.perf_counter() - self._last_sync >= SYNC_S
 
     def _snapshot_due(self, seconds: float) -> bool:
         return time.perf_counter() - self._last_weights >= seconds
@@ -255,8 +273,11 @@ class Trainer:
         weights too and keep a copy of them; on nan/inf restore the last copy and say so."""
         now = time.perf_counter()
         check = now - self._last_check >= SYNC_S  # tiny epochs skip the weight check
-        values = [out.loss.detach(), *(out.terms[k].detach() for k in self.names[1:])]
-        row = torch.stack([*values, total_norm(self._live)] if check else values).tolist()
+        values = torch.stack([out.loss.detach(), *(out.terms[k].detach() for k in self.names[1:])])
+        if self.dist:  # the global batch's terms, and the steps to the next sync
+            every = (self.step - self._synced_step) * SYNC_S / max(now - self._last_sync, 1e-9)
+            values, self._every = self.dist.reduce_terms(values, self._share, every)
+        row = (torch.cat([values, total_norm(self._live).view(1)]) if check else values).tolist()
         inst = (self.step - self._synced_step) * self.train_config.batch_size
         inst /= max(now - self._last_sync, 1e-9)
         self._rate = inst if self._rate == 0 else SMOOTHING * inst + (1 - SMOOTHING) * self._rate
@@ -289,9 +310,10 @@ class Trainer:
     def validate(self) -> dict[str, float]:
         """Mean of every term over the validation split (held out from the training split;
         the test split when there is none), and the objective's figures (trainer.validation)."""
-        if len(self.val_index):
-            x = self.dataset.train_x[self.val_index].to(self.device, torch.float32)
-        else:
-            x = self.dataset.test_x.to(self.device, torch.float32)
-        return validate(self.model, x, self.names, self.train_config.batch_size,
-                        self.train_config.seed + 1)  # fmt: skip
+        x = self.dataset.train_x[self.val_index] if len(self.val_index) else self.dataset.test_x
+        reduce = None
+        if self.dist and len(x) >= self.dist.world:  # each rank its part, the sums added up
+            x, reduce = x[self.dist.rank :: self.dist.world], self.dist.reduce_sums
+        return validate(self.model, x.to(self.device, torch.float32), self.names,
+                        self.train_config.batch_size, self.train_config.seed + 1,
+                        reduce=reduce)  # fmt: skip

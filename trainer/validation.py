@@ -20,19 +20,22 @@ def psnr_db(mse: float) -> float:
 
 
 @torch.no_grad()
-def validate(model: nn.Module, x: torch.Tensor, names: list[str], batch_size: int, seed: int):
+def validate(
+    model: nn.Module, x: torch.Tensor, names: list[str], batch_size: int, seed: int, reduce=None
+):
     """{name: mean} for "loss" and each term in `names` over images x (on the model's
-    device), and `<name>_psnr_db` for each of the model's `psnr_errors`; {} when x is empty."""
+    device), and `<name>_psnr_db` for each of the model's `psnr_errors`; {} when x is empty.
+    `reduce` (ranks of a distributed run): adds up every rank's sums and counts."""
     warmup = getattr(model, "warmup", 1.0)
     model.eval()
     model.warmup = 1.0
     try:
-        return _means(model, x, names, max(batch_size, VAL_BATCH), seed)
+        return _means(model, x, names, max(batch_size, VAL_BATCH), seed, reduce)
     finally:
         model.warmup = warmup
 
 
-def _means(model, x, names, bs, seed) -> dict[str, float]:
+def _means(model, x, names, bs, seed, reduce=None) -> dict[str, float]:
     gen = torch.Generator(device=x.device).manual_seed(seed)
     rows, sizes, errors = [], [], {}
     for i in range(0, len(x), bs):
@@ -45,6 +48,10 @@ def _means(model, x, names, bs, seed) -> dict[str, float]:
     if not rows:
         return {}
     values = torch.stack(rows).tolist()
-    means = [sum(r[j] * s for r, s in zip(values, sizes)) / len(x) for j in range(len(rows[0]))]
-    figures = {f"{k}_psnr_db": psnr_db(float(v) / len(x)) for k, v in errors.items()}
+    sums = [sum(r[j] * s for r, s in zip(values, sizes)) for j in range(len(rows[0]))]
+    sums, count = [*sums, *(float(v) for v in errors.values())], len(x)
+    if reduce is not None:
+        *sums, count = reduce(torch.tensor([*sums, count], dtype=torch.float64)).tolist()
+    means = [v / count for v in sums[: len(rows[0])]]
+    figures = {f"{k}_psnr_db": psnr_db(v / count) for k, v in zip(errors, sums[len(rows[0]) :])}
     return {**dict(zip(names, means)), **figures}
