@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from models import ModelConfig
 from trainer.config import TrainConfig
@@ -94,6 +94,7 @@ def _send(conn, message) -> None:
 def _train(job: dict, conn, control, locks) -> None:
     import torch
 
+    from trainer import relay
     from trainer.data import DatasetError
     from trainer.loop import Trainer
 
@@ -107,11 +108,12 @@ def _train(job: dict, conn, control, locks) -> None:
     threading.Thread(target=gate.listen, args=(control,), daemon=True).start()
     module, name = job["load"].split(":")
     tc = TrainConfig.from_dict(job["train"])
+    nproc = relay.wanted(tc.device)  # every GPU: ranks train, this process relays (cpu copy)
     try:
         dataset = getattr(importlib.import_module(module), name)(tc.dataset)
         mc = ModelConfig.from_dict(job["model"])  # after the loader: it may register objectives
         mc.input_shape = tuple(dataset.shape)
-        trainer = Trainer(mc, tc, dataset)
+        trainer = Trainer(mc, tc if nproc == 1 else replace(tc, device="cpu"), dataset)
     except (DatasetError, ValueError) as error:
         _send(conn, Failed(str(error)))
         return
@@ -121,6 +123,10 @@ def _train(job: dict, conn, control, locks) -> None:
     weights = SharedWeights(job["shm"], layout, locks, create=True)
     weights.publish(state)
     _send(conn, Ready(tuple(dataset.shape), dataset.name, trainer.names, layout, job["threads"]))
+    if nproc > 1:
+        relay.serve(job, nproc, conn, gate, weights, _send)
+        weights.close()
+        return
     if not gate.attach(trainer):
         _send(conn, Done(began=False, version=weights.version, digest=digest(state)))
         return

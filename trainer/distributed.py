@@ -60,13 +60,14 @@ class Group:
         gen.manual_seed(seed + self.rank)
         return torch.Generator(device=gen.device).manual_seed(seed)
 
-    def reduce_terms(self, values: torch.Tensor, share: float, every: float):
+    def reduce_terms(self, values: torch.Tensor, share: float, every: float, stop: bool):
         """Each rank's mean terms weighted by its share of the last batch, summed (the global
-        batch's means), and rank 0's `every` (the steps to the next sync), in one all_reduce."""
-        proposal = every if self.rank == 0 else 0.0
-        vec = torch.cat([values.float() * (share / self.world), values.new_tensor([proposal])])
+        batch's means), rank 0's `every` (the steps to the next sync) and whether a rank was
+        asked to stop, in one all_reduce."""
+        extra = [every if self.rank == 0 else 0.0, float(stop)]
+        vec = torch.cat([values.float() * (share / self.world), values.new_tensor(extra)])
         dist.all_reduce(vec)
-        return vec[:-1], max(1, int(vec[-1].item()))
+        return vec[:-2], max(1, int(vec[-2].item())), bool(vec[-1].item() > 0)
 
     def reduce_sums(self, sums: torch.Tensor) -> torch.Tensor:
         """Sums (and counts) of every rank, added up."""
@@ -181,18 +182,20 @@ def rank_argv(args: argparse.Namespace) -> list[str]:
     return [*argv, "--out", str(args.out)]
 
 
-def launch(args: argparse.Namespace, nproc: int, stream=None) -> int:
-    """Run `train` on nproc ranks through torch's elastic launcher (standalone rendezvous on
-    localhost, a free port, no restarts); the exit status, and one sentence when a rank fails."""
+@contextlib.contextmanager
+def ranks(nproc: int, argv: list[str], env: dict | None = None):
+    """(run, folder): run() starts `python -m trainer.distributed *argv` on nproc ranks through
+    torch's elastic launcher (standalone rendezvous on localhost, a free port, no restarts)
+    and returns when they all end; ranks leave failure sentences in folder."""
     from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
-    stream = stream or sys.stderr
     root = str(Path(__file__).resolve().parents[1])  # where the trainer package lies
+    seen = [root, *(p for p in sys.path if p and os.path.isdir(p))]  # what this process sees
+    seen += os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    path = os.pathsep.join(dict.fromkeys(p for p in seen if p))
     with tempfile.TemporaryDirectory(prefix="le-ranks-") as folder, _quiet(), _environ(
-        {FAILURES: folder, "PYTHONPATH": os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        {FAILURES: folder, "PYTHONPATH": path, **(env or {})}
     ):  # fmt: skip
         config = LaunchConfig(
             min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"le-{uuid.uuid4().hex[:8]}",
@@ -200,11 +203,21 @@ def launch(args: argparse.Namespace, nproc: int, stream=None) -> int:
             monitor_interval=0.1, logs_specs=DefaultLogsSpecs(log_dir=os.path.join(folder, "logs")),
             shutdown_timeout=5,
         )  # fmt: skip
-        entry = [sys.executable, "-m", "trainer.distributed", *rank_argv(args)]
+        run = elastic_launch(config, sys.executable)
+        yield (lambda: run("-m", "trainer.distributed", *argv)), Path(folder)
+
+
+def launch(args: argparse.Namespace, nproc: int, stream=None) -> int:
+    """Run `train` on nproc ranks (`ranks`); the exit status, and one sentence when a rank
+    fails."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+
+    stream = stream or sys.stderr
+    with ranks(nproc, rank_argv(args)) as (run, folder):
         try:
-            elastic_launch(config, entry[0])(*entry[1:])
+            run()
         except ChildFailedError as error:
-            stream.write(_root_cause(error, Path(folder), nproc, args.out) + "\n")
+            stream.write(failure(error, folder, nproc, f"nothing was saved to {args.out}") + "\n")
             return _status(error)
         except KeyboardInterrupt:
             stream.write(f"Interrupted: nothing was saved to {args.out}.\n")
@@ -217,7 +230,7 @@ def _status(error) -> int:
     return 2 if 2 in codes else 1
 
 
-def _root_cause(error, folder: Path, nproc: int, out) -> str:
+def failure(error, folder: Path, nproc: int, lost: str) -> str:
     """One sentence: a rank that ended without a word (died), else the first sentence left."""
     said = {
         r: folder / f"rank{r}.txt" for r in error.failures if (folder / f"rank{r}.txt").exists()
@@ -233,7 +246,7 @@ def _root_cause(error, folder: Path, nproc: int, out) -> str:
         )
         return (
             f"Training failed: rank {rank} of {nproc} {how} before the run finished, so the "
-            f"other ranks were stopped and nothing was saved to {out}; train again."
+            f"other ranks were stopped and {lost}; train again."
         )
     first = min(said, key=lambda r: said[r].stat().st_mtime_ns)
     return said[first].read_text().strip()
@@ -269,6 +282,10 @@ def _main() -> int:
     """A rank: `python -m trainer.distributed train ...` (what `launch` starts)."""
     from trainer import cli
 
+    if sys.argv[1:] == ["relay"]:  # a run the app started (trainer/relay.py)
+        from trainer import relay
+
+        return relay.rank_main()
     parser = argparse.ArgumentParser(prog="latent-explorer")
     sub = parser.add_subparsers(dest="command", required=True)
     cli.add_train_arguments(sub.add_parser("train"))

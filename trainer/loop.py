@@ -98,6 +98,7 @@ class Trainer:
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
+        self._stop_asked = False
         self.waiting = threading.Event()  # set while run() is blocked in a pause
 
     @property
@@ -111,7 +112,10 @@ class Trainer:
         self._resume.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        if self.dist:  # ranks stop together: at the next sync, which they reach at one step
+            self._stop_asked = True
+        else:
+            self._stop.set()
         self._resume.set()
 
     def run(self) -> Iterator[Progress]:
@@ -276,7 +280,11 @@ class Trainer:
         values = torch.stack([out.loss.detach(), *(out.terms[k].detach() for k in self.names[1:])])
         if self.dist:  # the global batch's terms, and the steps to the next sync
             every = (self.step - self._synced_step) * SYNC_S / max(now - self._last_sync, 1e-9)
-            values, self._every = self.dist.reduce_terms(values, self._share, every)
+            values, self._every, stop = self.dist.reduce_terms(
+                values, self._share, every, self._stop_asked
+            )
+            if stop:
+                self._stop.set()
         row = (torch.cat([values, total_norm(self._live).view(1)]) if check else values).tolist()
         inst = (self.step - self._synced_step) * self.train_config.batch_size
         inst /= max(now - self._last_sync, 1e-9)

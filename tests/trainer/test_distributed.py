@@ -4,6 +4,10 @@ command line against one process, a rank that dies, and the pieces the loop uses
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +16,7 @@ import main
 from trainer import checkpoint, distributed
 from trainer.devices import device_choices
 
+ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ["train", "--dataset", "digits", "--backbone", "mlp", "--hidden", "64",
          "--code-size", "8", "--epochs", "2", "--batch-size", "64", "--seed", "3"]  # fmt: skip
 
@@ -129,4 +134,23 @@ def test_two_gpus_train_through_nccl(tmp_path, latent_explorer):
                           tmp_path, timeout=300)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "on cuda:0 on 2 ranks" in run.stderr
-    assert checkpoint.load(out).meta["world_size"] == "2"
+    saved = checkpoint.load(out)
+    assert saved.meta["world_size"] == "2"
+    for key, value in runs[4].state.items():
+        torch.testing.assert_close(saved.state[key], value)
+
+
+def test_torchrun_starts_the_same_ranks(tmp_path, runs):
+    """`torchrun --standalone --nproc-per-node 2 main.py train ...`: the ranks find their
+    place in the environment and train as --nproc 2 does."""
+    out = tmp_path / "torchrun.safetensors"
+    env = {**os.environ, "LATENT_EXPLORER_HOME": str(tmp_path), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+           "2", str(ROOT / "main.py"), *TRAIN, "--out", str(out)]  # fmt: skip
+    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("Saved ") == 1 and "on cpu on 2 ranks" in run.stderr
+    saved = checkpoint.load(out)
+    assert saved.meta["world_size"] == "2"
+    for key, value in runs[4].state.items():
+        torch.testing.assert_close(saved.state[key], value)
