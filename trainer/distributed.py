@@ -29,7 +29,7 @@ import torch.distributed as dist
 
 FAILURES = "LATENT_EXPLORER_RANK_FAILURES"  # the folder where ranks leave their failure sentence
 DIE = "LATENT_EXPLORER_RANK_DIES"  # tests: "rank:step", that rank exits abruptly at that step
-TIMEOUT_S = 300  # a collective that waits longer than this fails (a peer is gone)
+TIMEOUT_S = 300  # a collective that waits longer than this fails (a peer is stuck)
 
 
 @dataclass
@@ -104,8 +104,9 @@ def current() -> Group | None:
     return _group
 
 
-def setup(device_name: str) -> Group:
-    """Join the ranks' process group on the device the run asks for; ValueError says why not."""
+def setup(device_name: str, timeout_s: float = TIMEOUT_S) -> Group:
+    """Join the ranks' process group on the device the run asks for; ValueError says why not.
+    A rank that dies is caught by the launcher at once; `timeout_s` bounds a stuck one."""
     global _group
     if _group is not None:
         return _group
@@ -127,7 +128,7 @@ def setup(device_name: str) -> Group:
         torch.set_num_threads(_threads())
     else:
         raise ValueError(f"device {device_name} cannot train on several ranks: use cpu or cuda.")
-    dist.init_process_group(backend, timeout=timedelta(seconds=TIMEOUT_S))
+    dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
     _group = Group(rank, world, local, device)
     return _group
 

@@ -30,6 +30,7 @@ from trainer import distributed
 ADDRESS, KEY, JOB = "LATENT_EXPLORER_RELAY", "LATENT_EXPLORER_RELAY_KEY", "LATENT_EXPLORER_JOB"
 
 
+PAUSE_S = 7 * 24 * 3600  # while rank 0 pauses, the others wait in a collective this long
 CPU_RANKS = "LATENT_EXPLORER_CPU_RANKS"  # tests: this many gloo ranks for a cpu run
 
 
@@ -162,7 +163,7 @@ def rank_main() -> int:
     dataset = getattr(importlib.import_module(module), name)(tc.dataset)
     mc = ModelConfig.from_dict(job["model"])
     mc.input_shape = tuple(dataset.shape)
-    group = distributed.setup(tc.device)
+    group = distributed.setup(tc.device, timeout_s=PAUSE_S)
     trainer = Trainer(mc, tc, dataset)
     client = None
     if group.rank == 0:
