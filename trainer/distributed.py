@@ -111,6 +111,8 @@ def setup(device_name: str, timeout_s: float = TIMEOUT_S) -> Group:
     if _group is not None:
         return _group
     rank, world, local = environment() or (0, 1, 0)
+    if os.environ.get(FAILURES):
+        _die_with_launcher()
     from trainer.devices import resolve_device
 
     device = resolve_device(device_name)
@@ -131,6 +133,20 @@ def setup(device_name: str, timeout_s: float = TIMEOUT_S) -> Group:
     dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
     _group = Group(rank, world, local, device)
     return _group
+
+
+def _die_with_launcher() -> None:
+    """Linux: end this rank when the launcher that started it dies (killed, crashed), so no
+    rank is left waiting in a collective for peers that will never come."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # it died before the line above
+        os._exit(1)
 
 
 def teardown() -> None:
@@ -211,6 +227,7 @@ def ranks(nproc: int, argv: list[str], env: dict | None = None):
 def launch(args: argparse.Namespace, nproc: int, stream=None) -> int:
     """Run `train` on nproc ranks (`ranks`); the exit status, and one sentence when a rank
     fails."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
     stream = stream or sys.stderr
@@ -220,7 +237,7 @@ def launch(args: argparse.Namespace, nproc: int, stream=None) -> int:
         except ChildFailedError as error:
             stream.write(failure(error, folder, nproc, f"nothing was saved to {args.out}") + "\n")
             return _status(error)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SignalException):  # Ctrl+C: the launcher stops the ranks
             stream.write(f"Interrupted: nothing was saved to {args.out}.\n")
             return 130
     return 0
@@ -270,13 +287,16 @@ def _environ(values: dict[str, str]):
 @contextlib.contextmanager
 def _quiet():
     """The elastic launcher's own log lines stay out of the terminal; our sentence says it."""
-    logger = logging.getLogger("torch.distributed.elastic")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    names = [n for n in logging.root.manager.loggerDict if n.startswith("torch.distributed")]
+    loggers = [logging.getLogger(n) for n in names]  # torch sets a level on each of them
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _main() -> int:

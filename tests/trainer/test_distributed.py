@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,21 @@ def test_torchrun_starts_the_same_ranks(tmp_path, runs):
     assert saved.meta["world_size"] == "2"
     for key, value in runs[4].state.items():
         torch.testing.assert_close(saved.state[key], value)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals a process group")
+def test_ctrl_c_stops_every_rank_and_saves_nothing(tmp_path):
+    out = tmp_path / "x.safetensors"
+    env = {**os.environ, "LATENT_EXPLORER_HOME": str(tmp_path), "OMP_NUM_THREADS": "1"}
+    args = [*TRAIN, "--epochs", "500", "--nproc", "2", "--out", str(out)]
+    cmd = [sys.executable, str(ROOT / "main.py"), *args]
+    kw = {"cwd": ROOT, "env": env, "stderr": subprocess.PIPE, "text": True}
+    with subprocess.Popen(cmd, start_new_session=True, **kw) as run:
+        for line in run.stderr:  # wait until the ranks train
+            if "epoch 1/500" in line:
+                break
+        os.killpg(run.pid, signal.SIGINT)  # what Ctrl+C in a terminal does
+        _, rest = run.communicate(timeout=60)
+    assert run.returncode == 130
+    assert rest.strip().splitlines()[-1] == f"Interrupted: nothing was saved to {out}."
+    assert "Traceback" not in rest and not out.exists()

@@ -4,11 +4,15 @@ gloo ranks on the CPU stand in for the GPUs (relay.CPU_RANKS)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
-from children import gone, shared_block_exists
+from children import children_of, gone, shared_block_exists
 
 from models import ModelConfig
 from trainer import distributed, relay, runner
@@ -88,3 +92,30 @@ def test_a_rank_that_dies_ends_the_relayed_run_with_one_sentence(two_ranks, monk
     assert isinstance(done, runner.Done) and done.error, done
     assert done.error.startswith("Training failed: rank 1 of 2 exited with status 3")
     assert "\n" not in done.error
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie waiting for whoever adopted it: it runs no more."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ranks die with it on Linux")
+def test_ranks_end_when_the_training_child_is_killed(two_ranks):
+    mc, tc = _configs(epochs=2000)
+    run = runner.start(mc, tc, threads=1)
+    end = time.monotonic() + LONG_S
+    while time.monotonic() < end and not any(
+        isinstance(m, runner.Update) for m in run.poll()
+    ):  # fmt: skip
+        time.sleep(0.01)
+    ranks = children_of(run.pid)
+    assert len(ranks) == 2, ranks  # the elastic agent runs in the child: the ranks are its own
+    os.kill(run.pid, signal.SIGKILL)
+    end = time.monotonic() + 30
+    while time.monotonic() < end and not all(_ended(pid) for pid in ranks):
+        time.sleep(0.05)
+    assert all(_ended(pid) for pid in ranks)
+    run.close()
