@@ -61,8 +61,9 @@ def app_version() -> str:
         return "unknown"
 
 
-def save(path, model, *, train_config=None, dataset="digits", history=None) -> Path:
-    """Write the model atomically to `path` (trainer/files.py); return the path."""
+def save(path, model, *, train_config=None, dataset="digits", history=None, world_size=1) -> Path:
+    """Write the model atomically to `path` (trainer/files.py); return the path.
+    `world_size`: the processes that trained it (trainer/distributed.py)."""
     path = Path(path)
     try:
         meta = {
@@ -74,6 +75,7 @@ def save(path, model, *, train_config=None, dataset="digits", history=None) -> P
             "dataset": str(getattr(dataset, "name", dataset)),
             "normalisation": NORMALISATION,
             "history": json.dumps(history or {}),
+            "world_size": str(int(world_size)),
         }
     except (TypeError, ValueError) as error:
         raise CheckpointError(

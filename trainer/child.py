@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from models import ModelConfig
 from trainer.config import TrainConfig
@@ -114,6 +114,7 @@ def _send(conn, message) -> None:
 def _train(job: dict, conn, control, locks) -> None:
     import torch
 
+    from trainer import relay
     from trainer.data import DatasetError, options
     from trainer.loop import Trainer
 
@@ -127,6 +128,7 @@ def _train(job: dict, conn, control, locks) -> None:
     threading.Thread(target=gate.listen, args=(control,), daemon=True).start()
     module, name = job["load"].split(":")
     tc = TrainConfig.from_dict(job["train"])
+    nproc = relay.wanted(tc.device)  # every GPU: ranks train, this process relays (cpu copy)
     try:
         loader = getattr(importlib.import_module(module), name)
         extra = {}  # a loader that reports its reading, and stops it when the run is stopped
@@ -135,7 +137,8 @@ def _train(job: dict, conn, control, locks) -> None:
         dataset = loader(tc.dataset, **options(tc), **extra)
         mc = ModelConfig.from_dict(job["model"])  # after the loader: it may register objectives
         mc.input_shape = tuple(dataset.shape)
-        trainer = Trainer(mc, tc, dataset, *_continued(mc, job))
+        trainer = Trainer(mc, tc if nproc == 1 else replace(tc, device="cpu"), dataset,
+                          *_continued(mc, job))  # fmt: skip
     except (DatasetError, ValueError) as error:
         _send(conn, Failed(str(error)))
         return
@@ -145,6 +148,10 @@ def _train(job: dict, conn, control, locks) -> None:
     weights = SharedWeights(job["shm"], layout, locks, create=True)
     weights.publish(state)
     _send(conn, Ready(tuple(dataset.shape), dataset.name, trainer.names, layout, job["threads"]))
+    if nproc > 1:
+        relay.serve(job, nproc, conn, gate, weights, _send)
+        weights.close()
+        return
     if not gate.attach(trainer):
         _send(conn, Done(began=False, version=weights.version, digest=digest(state)))
         return

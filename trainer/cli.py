@@ -13,7 +13,7 @@ from pathlib import Path
 
 from models import ModelConfig
 from models.config import Setting, owners
-from trainer import data, recipes
+from trainer import data, distributed, recipes
 from trainer.config import TrainConfig, settings
 
 BAR_S = 0.1  # the TTY progress bar is redrawn at most this often
@@ -74,6 +74,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
             if choice != s.default:
                 groups[s.group].add_argument(f"--{choice}", dest=s.name, action="store_const",
                                              const=choice, help=f"{s.flag} {choice}")  # fmt: skip
+    groups.get("Training", parser).add_argument(
+        "--nproc", type=int, default=None, metavar="N",
+        help="train on N processes through torch.distributed (DDP): N CPU ranks of one "
+        "thread each (gloo) or N GPUs (nccl); --batch-size is the global batch (default: 1; "
+        "with --device cuda-all, every GPU)",
+    )  # fmt: skip
     parser.add_argument("--out", required=True, help="where to save the checkpoint (.safetensors)")
 
 
@@ -191,13 +197,46 @@ def _reading(stream=None):
 
 
 def train(args: argparse.Namespace) -> int:
-    """`main.py train`: train on the dataset, print progress, save the checkpoint."""
+    """`main.py train`: train on the dataset, print progress, save the checkpoint; with
+    --nproc N (or as one of torchrun's ranks) on several processes (trainer/distributed.py)."""
+    nproc = distributed.processes(getattr(args, "nproc", None), args.device)
+    if nproc < 1:
+        raise UsageError(f"--nproc must be at least 1, not {nproc}.")
+    if distributed.environment() is not None:
+        return _rank(args)
+    if nproc > 1:
+        _check_out(Path(args.out))
+        return distributed.launch(args, nproc)
     try:
         return _train(args)
     except KeyboardInterrupt:
         end_bar = "\n" if sys.stderr.isatty() else ""  # the bar's line stays as it was
         print(f"{end_bar}Interrupted: nothing was saved to {args.out}.", file=sys.stderr)
         return 130
+
+
+def _rank(args: argparse.Namespace) -> int:
+    """One of several ranks: rank 0 alone prints; a failure is one sentence for the launcher
+    (or, under torchrun, on stderr)."""
+    try:
+        return _train(args)
+    except UsageError as error:
+        if not distributed.fail(f"latent-explorer train: {error}") and (
+            distributed.environment()[0] == 0
+        ):
+            raise
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        distributed.teardown()
+
+
+def _say(*args, **kw) -> None:
+    """print, on rank 0 only."""
+    group = distributed.current()
+    if group is None or group.rank == 0:
+        print(*args, **kw)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -208,23 +247,33 @@ def _train(args: argparse.Namespace) -> int:
     try:
         dataset = data.load(args.dataset, **data.options(args), progress=_reading())
         model_config, train_config = configs(args, dataset.shape, len(dataset.train_x))
+        if distributed.environment() is not None:
+            distributed.setup(train_config.device)
         trainer = Trainer(model_config, train_config, dataset)
     except (ValueError, data.DatasetError) as error:
         raise _fail(error) from None
-    print(
+    group = distributed.current()
+    ranks = f" on {group.world} ranks" if group else ""
+    _say(
         f"Training {model_config.backbone} {model_config.objective} (code size "
         f"{model_config.code_size}) on {dataset.name}, {len(dataset.train_x)} images, "
-        f"on {trainer.device}.",
+        f"on {trainer.device}{ranks}.",
         file=sys.stderr,
     )
     printer = ProgressPrinter()
     last = None
     for last in trainer.run():
-        printer.update(last)
+        if group is None or group.rank == 0:
+            printer.update(last)
+        distributed.maybe_die(last.step)
     printer.close()
     if last is None or last.error:
-        print(last.error if last else "Training did not run.", file=sys.stderr)
+        text = last.error if last else "Training did not run."
+        if not distributed.fail(text):
+            _say(text, file=sys.stderr)
         return 1
+    if group is not None and group.rank != 0:
+        return 0
     if last.epoch < last.epochs:
         print(
             f"Stopped early at epoch {last.epoch} of {last.epochs}: the validation loss had not "
@@ -239,7 +288,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         path = checkpoint.save(
             args.out, trainer.model, train_config=train_config, dataset=dataset.name,
-            history=trainer.history,
+            history=trainer.history, world_size=group.world if group else 1,
         )  # fmt: skip
     except checkpoint.CheckpointError as error:
         raise _fail(error) from None
@@ -289,5 +338,6 @@ def evaluate(args: argparse.Namespace) -> int:
             f"{dataset.name} now has {tuple(dataset.shape)}: evaluate it on the data it learned."
         )
     report = analysis.eval_report(model, dataset)
+    report["world_size"] = int(saved.meta.get("world_size", "1"))
     print(json.dumps(report) if args.json else _table(report))
     return 0

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, fields
 
 from models.config import ModelConfig, Setting, check_values, setting, settings_of
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = ("auto", "cpu", "cuda", "cuda-all", "mps")  # cuda-all: one rank per GPU
 SCHEDULES = ("onecycle", "cosine", "constant")  # see trainer/schedules.py
 GROUPS = ("Data", "Model", "Objective", "Training")  # the form's groups, top to bottom
 MAX_EPOCHS = 100_000
@@ -74,7 +74,8 @@ class TrainConfig:
         "epoch and to stop early; the test split is never used for either. 0 trains on all "
         "of it and turns early stopping off.", T, low=0, high=0.5, step=0.05)  # fmt: skip
     device: str = setting(
-        "auto", "Device", "Where training runs; auto picks cuda, then mps, then cpu.", T,
+        "auto", "Device", "Where training runs; auto picks cuda, then mps, then cpu; cuda-all "
+        "trains on every GPU, one process each (DDP).", T,
         choices=DEVICES)  # fmt: skip
     precision: str = setting(
         "fp32", "Precision", "bf16 runs the forward pass under bfloat16 autocast (CUDA or "

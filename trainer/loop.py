@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from models import ModelConfig, build, term_names
+from trainer import distributed
 from trainer.config import TrainConfig
 from trainer.data.base import as_float
 from trainer.devices import out_of_memory, resolve_device
@@ -75,7 +76,8 @@ class Trainer:
         self.model_config = model_config
         self.train_config = train_config
         self.dataset = dataset
-        self.device = resolve_device(train_config.device)
+        self.dist = distributed.current()  # one of several ranks (trainer/distributed.py)
+        self.device = self.dist.device if self.dist else resolve_device(train_config.device)
         if train_config.precision == "bf16" and self.device.type not in ("cpu", "cuda"):
             raise ValueError(f"precision bf16 needs CUDA or the CPU, not {self.device.type}.")
         torch.manual_seed(train_config.seed)
@@ -88,6 +90,7 @@ class Trainer:
                 f"the model does not fit in the memory of {self.device}: choose smaller hidden "
                 "sizes or a smaller code size."
             ) from None
+        self._net = self.dist.wrap(self.model) if self.dist else self.model
         self.names = ["loss", *(n for n in term_names(model_config.objective) if n != "loss")]
         self.history = empty_history(self.names)
         for split, columns in (history or {}).items():
@@ -100,6 +103,7 @@ class Trainer:
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
+        self._stop_asked = False
         self.waiting = threading.Event()  # set while run() is blocked in a pause
 
     @property
@@ -113,7 +117,10 @@ class Trainer:
         self._resume.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        if self.dist:  # ranks stop together: at the next sync, which they reach at one step
+            self._stop_asked = True
+        else:
+            self._stop.set()
         self._resume.set()
 
     def run(self) -> Iterator[Progress]:
@@ -121,8 +128,9 @@ class Trainer:
         cfg, model, device = self.train_config, self.model, self.device
         n, bs = len(self.train_index), cfg.batch_size
         first = (self.history["val"]["epoch"] or [0])[-1]
-        # A last batch of one image is left out of the epoch: batch norm cannot train on it.
-        per_epoch = max(1, n // bs if n % bs == 1 else math.ceil(n / bs))
+        # A last batch of one image (per rank) is left out: batch norm cannot train on it.
+        world = self.dist.world if self.dist else 1
+        per_epoch = max(1, n // bs if 0 < n % bs < 2 * world else math.ceil(n / bs))
         total = per_epoch * cfg.epochs
         self._begin(total=total, last_epoch=first + cfg.epochs)
         out, epoch = None, first
@@ -139,6 +147,7 @@ class Trainer:
             # Batches index the whole split through the training indices (no copy of it).
             keep = self.train_index.to(device) if len(self.val_index) else None
             gen = torch.Generator(device=device).manual_seed(cfg.seed)
+            order_gen = self.dist.order_generator(gen, cfg.seed) if self.dist else gen
             optimizer = self._optimizer = make_optimizer(model, cfg.lr, device, cfg.weight_decay)
             scheduler = make_scheduler(cfg.schedule, optimizer, total)
             params = [p for p in model.parameters() if p.requires_grad]
@@ -147,7 +156,7 @@ class Trainer:
             amp = amp or contextlib.nullcontext()
             for epoch in range(first + 1, self._last_epoch + 1):
                 model.train()
-                order = torch.randperm(n, generator=gen, device=device)
+                order = torch.randperm(n, generator=order_gen, device=device)
                 if keep is not None:
                     order = keep[order]
                 order = order.to(x.device)  # a memory-mapped split is indexed on the CPU
@@ -165,12 +174,12 @@ class Trainer:
                             return
                     if warm_steps:
                         model.warmup = min(1.0, (self.step - self._start_step + 1) / warm_steps)
-                    batch = self._batch(x, order[i : i + bs])
+                    batch = self._batch(x, self._part(order[i : i + bs]))
                     with amp:
                         inputs, target = model.training_pair(batch, gen)
-                        out = model(inputs, target=target)
+                        out = self._net(inputs, target=target)
                     optimizer.zero_grad(set_to_none=True)
-                    out.loss.backward()
+                    (out.loss if self._share == 1 else out.loss * self._share).backward()
                     if cfg.clip:
                         torch.nn.utils.clip_grad_norm_(params, cfg.clip, foreach=True)
                     optimizer.step()
@@ -179,7 +188,7 @@ class Trainer:
                     self.step += 1
                     if self.step == self._start_step + 1:  # the rate leaves out warm-up
                         self._last_sync, self._synced_step = time.perf_counter(), self.step
-                    if time.perf_counter() - self._last_sync >= SYNC_S and i + bs < per_epoch * bs:
+                    if self._sync_due() and i + bs < per_epoch * bs:
                         error = self._sync(out)
                         if error:
                             yield self._progress(epoch, weights=True, error=error)
@@ -241,10 +250,23 @@ class Trainer:
         self._terms: dict[str, float] = {}
         self._optimizer = None
         self._rate = 0.0
+        self._share, self._every = 1.0, 8  # ranks: the last batch's share, steps between syncs
         self._last_sync = self._last_weights = self._last_check = time.perf_counter()
         live = list(self.model.state_dict().values())
         self._live = [t for t in live if t.is_floating_point()]
         self._good = [t.detach().clone() for t in self._live]  # weights at the last finite sync
+
+    def _part(self, batch: torch.Tensor) -> torch.Tensor:
+        """This rank's part of a global batch (all of it in an ordinary run)."""
+        if self.dist:
+            batch, self._share = self.dist.part(batch)
+        return batch
+
+    def _sync_due(self) -> bool:
+        """About every SYNC_S; ranks sync at the same steps, every `_every` (rank 0's choice)."""
+        if self.dist:
+            return self.step - self._synced_step >= self._every
+        return time.perf_counter() - self._last_sync >= SYNC_S
 
     def _snapshot_due(self, seconds: float) -> bool:
         return time.perf_counter() - self._last_weights >= seconds
@@ -268,8 +290,15 @@ class Trainer:
         weights too and keep a copy of them; on nan/inf restore the last copy and say so."""
         now = time.perf_counter()
         check = now - self._last_check >= SYNC_S  # tiny epochs skip the weight check
-        values = [out.loss.detach(), *(out.terms[k].detach() for k in self.names[1:])]
-        row = torch.stack([*values, total_norm(self._live)] if check else values).tolist()
+        values = torch.stack([out.loss.detach(), *(out.terms[k].detach() for k in self.names[1:])])
+        if self.dist:  # the global batch's terms, and the steps to the next sync
+            every = (self.step - self._synced_step) * SYNC_S / max(now - self._last_sync, 1e-9)
+            values, self._every, stop = self.dist.reduce_terms(
+                values, self._share, every, self._stop_asked
+            )
+            if stop:
+                self._stop.set()
+        row = (torch.cat([values, total_norm(self._live).view(1)]) if check else values).tolist()
         inst = (self.step - self._synced_step) * self.train_config.batch_size
         inst /= max(now - self._last_sync, 1e-9)
         self._rate = inst if self._rate == 0 else SMOOTHING * inst + (1 - SMOOTHING) * self._rate
@@ -319,6 +348,10 @@ class Trainer:
         if len(self.val_index):  # the training split as run() placed it, if it ran
             x, index = getattr(self, "_x", self.dataset.train_x), self.val_index
         else:
-            x, index = self.dataset.test_x, None
+            x, index = self.dataset.test_x, torch.arange(len(self.dataset.test_x))
+        reduce = None
+        if self.dist and len(index) >= self.dist.world:  # each rank its part, the sums added up
+            index, reduce = index[self.dist.rank :: self.dist.world], self.dist.reduce_sums
         return validate(self.model, x, self.names, self.train_config.batch_size,
-                        self.train_config.seed + 1, index=index, fetch=self._batch)  # fmt: skip
+                        self.train_config.seed + 1, index=index, fetch=self._batch,
+                        reduce=reduce)  # fmt: skip

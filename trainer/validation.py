@@ -38,12 +38,14 @@ def validate(
     seed: int,
     index: torch.Tensor | None = None,
     fetch=None,
+    reduce=None,
 ):
     """{name: mean} for "loss" and each term in `names` over images x (x[index] when
     given), and `<name>_psnr_db` for each of the model's `psnr_errors`; {} when there are
     none. Each batch becomes floats on the model's device through `fetch(x, batch_index)`
     (default: indexed, then `as_float` there), so uint8 or memory-mapped x is never
-    converted whole."""
+    converted whole. `reduce` (ranks of a distributed run): adds up every rank's sums and
+    counts."""
     warmup = getattr(model, "warmup", 1.0)
     model.eval()
     model.warmup = 1.0
@@ -52,12 +54,12 @@ def validate(
     try:
         rows = min(VAL_BATCH, max(1, VAL_VALUES // max(1, x[0].numel())))  # big images: fewer
         return _means(model, x, index, fetch or _on_device(device), names,
-                      max(batch_size, rows), seed, device)  # fmt: skip
+                      max(batch_size, rows), seed, device, reduce)  # fmt: skip
     finally:
         model.warmup = warmup
 
 
-def _means(model, x, index, fetch, names, bs, seed, device) -> dict[str, float]:
+def _means(model, x, index, fetch, names, bs, seed, device, reduce=None) -> dict[str, float]:
     gen = torch.Generator(device=device).manual_seed(seed)
     rows, sizes, errors = [], [], {}
     for i in range(0, len(index), bs):
@@ -70,7 +72,10 @@ def _means(model, x, index, fetch, names, bs, seed, device) -> dict[str, float]:
     if not rows:
         return {}
     values = torch.stack(rows).tolist()
-    n = len(index)
-    means = [sum(r[j] * s for r, s in zip(values, sizes)) / n for j in range(len(rows[0]))]
-    figures = {f"{k}_psnr_db": psnr_db(float(v) / n) for k, v in errors.items()}
+    sums = [sum(r[j] * s for r, s in zip(values, sizes)) for j in range(len(rows[0]))]
+    sums, count = [*sums, *(float(v) for v in errors.values())], len(index)
+    if reduce is not None:
+        *sums, count = reduce(torch.tensor([*sums, count], dtype=torch.float64)).tolist()
+    means = [v / count for v in sums[: len(rows[0])]]
+    figures = {f"{k}_psnr_db": psnr_db(v / count) for k, v in zip(errors, sums[len(rows[0]) :])}
     return {**dict(zip(names, means)), **figures}

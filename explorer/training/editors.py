@@ -16,6 +16,7 @@ from explorer.widgets import ScientificSpinBox
 from models.config import Setting
 from models.corruption import LEVELS, parse_noise
 from trainer import data
+from trainer.devices import device_choices
 
 FOLDER = "Folder..."  # the dataset combo's last entry: pick a folder of images
 SUFFIX = {"choice": "Combo", "dataset": "Combo", "noise": "KindCombo", "ints": "Edit"}
@@ -30,12 +31,9 @@ def object_name(s: Setting) -> str:
 
 def available_devices() -> list[tuple[str, str]]:
     """(label, device) for the devices this machine really has, best first."""
-    found = []
-    if torch.cuda.is_available():
-        found.append((f"CUDA ({torch.cuda.get_device_name(0)})", "cuda"))
-    if torch.backends.mps.is_available():
-        found.append(("MPS (Apple GPU)", "mps"))
-    return [*found, ("CPU", "cpu")]
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    name = torch.cuda.get_device_name(0) if count else ""
+    return device_choices(count, name, torch.backends.mps.is_available())
 
 
 def combo(items) -> QComboBox:

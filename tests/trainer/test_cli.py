@@ -42,6 +42,7 @@ def test_train_then_eval_json_end_to_end(cli_run):
     report = json.loads(evaluated.stdout)  # one JSON object, nothing else on stdout
     assert report["objective"] == "ae" and report["backbone"] == "mlp"
     assert report["code_size"] == 2 and report["dataset"] == "digits"
+    assert report["world_size"] == 1  # an ordinary run: one process
 
 
 RATE_KEYS = {"bits_per_dim", "bytes_per_image", "psnr_db", "pca_psnr_db", "jpeg_bytes",
