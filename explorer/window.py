@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
         )
         for float_button in dock.findChildren(QAbstractButton, "qt_dockwidget_floatbutton"):
             float_button.setToolTip(f"Float the {title} panel in its own window")
+        for close_button in dock.findChildren(QAbstractButton, "qt_dockwidget_closebutton"):
+            close_button.setToolTip(f"Hide the {title} panel (the View menu shows it again)")
         self.addDockWidget(area, dock)
         return dock
 

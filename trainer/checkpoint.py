@@ -29,7 +29,7 @@ TRUNCATED = "is truncated (shorter than its header says): use another copy."
 CHECKSUM = "checksum"  # metadata key: sha256 of the tensor index, the other metadata and the data
 # The metadata of files written before checksums: all a file without one may hold.
 UNCHECKED = {"format", "app", "app_version", "model_config", "train_config", "dataset"}
-UNCHECKED |= {"normalisation", "history"}
+UNCHECKED |= {"normalisation", "history", "world_size"}  # every key but the checksum
 
 
 class CheckpointError(ValueError):

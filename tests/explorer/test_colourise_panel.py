@@ -15,6 +15,7 @@ from explorer.bundled import COLOURISER, bundled_colouriser
 from explorer.panels import PANELS
 from explorer.panels.colourise import ColourisePanel
 from models.colour import grey3
+from trainer.data import as_float
 
 WAIT = 120_000  # ms: the bundled colouriser's data is drawn on first use
 
@@ -37,8 +38,10 @@ def test_bundled_colouriser_colours_test_images_better_than_grey(qtbot, session,
         for image in (grey, out, truth):
             assert image.shape == (32, 32, 3) and image.dtype == np.float32
             assert np.isfinite(image).all() and image.min() >= 0 and image.max() <= 1
-        np.testing.assert_allclose(truth, data.test_x[index].permute(1, 2, 0).numpy())
-        np.testing.assert_allclose(grey, grey3(data.test_x[index : index + 1])[0].permute(1, 2, 0))
+        np.testing.assert_allclose(truth, as_float(data.test_x[index]).permute(1, 2, 0).numpy())
+        np.testing.assert_allclose(
+            grey, grey3(as_float(data.test_x[index : index + 1]))[0].permute(1, 2, 0)
+        )
         p = panel.psnrs()
         assert all(math.isfinite(v) for v in p.values()) and len(p) == 4
         gains.append(p["colour_psnr_db"] - p["grey_psnr_db"])

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 from explorer.panels.latent import view
 from explorer.widgets import plotting
 from trainer.checkpoint import save
-from trainer.data import Dataset
+from trainer.data import Dataset, as_float
 
 LONG = 60_000  # ms: generous bounds for a shared, slow CPU; never a speed assertion
 
@@ -147,7 +147,7 @@ def test_the_clusters_tab_leaves_the_colours_to_the_map(qtbot, window):
     latent.colour_by.setCurrentIndex(latent.colour_by.findData("error"))
     qtbot.waitUntil(lambda: "reconstruction error" in latent.legend.text(), timeout=LONG)
     session = latent.session
-    x = session.dataset.test_x
+    x = as_float(session.dataset.test_x)
     errors = ((torch.as_tensor(session.reconstruct(x)) - x[:, 0]) ** 2).flatten(1).mean(1)
     order = np.argsort(errors.numpy())
     bins = latent.dots.classes
@@ -171,7 +171,7 @@ def test_a_click_rings_the_dot_and_a_new_model_clears_it(qtbot, panel, session, 
     x, y = panel.selection.getData()
     np.testing.assert_allclose([x[0], y[0]], panel.positions()[k], atol=1e-6)
     assert panel.hover_label.text().startswith(f"Picked test #{k}")
-    np.testing.assert_allclose(panel.hover_view.item.image, session.dataset.test_x[k, 0])
+    np.testing.assert_allclose(panel.hover_view.item.image, as_float(session.dataset.test_x[k, 0]))
     np.testing.assert_allclose(point_xy(panel), panel.positions()[k], atol=1e-5)
 
     session.set_model(tiny_model("mlp", "ae", code_size=2, steps=20), session.dataset)

@@ -16,7 +16,8 @@ from trainer.checkpoint import CheckpointError
 def _data_cases(tmp_path) -> dict[str, bytes]:
     """Valid files whose data can't be had: unknown dataset, missing folder, wrong image size."""
     net = hostile.model(hostile.AE)
-    big = hostile.model(ModelConfig(hidden=[16], input_shape=(1, 16, 16)))
+    # digits resized to a square (--size) is a valid dataset now; a 16 x 12 model never is
+    big = hostile.model(ModelConfig(hidden=[16], input_shape=(1, 16, 12)))
     cases = {}
     for name, model, dataset in [
         ("unknown-dataset", net, "mnits"),

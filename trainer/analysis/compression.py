@@ -61,7 +61,8 @@ def quantise(codes: np.ndarray, low: np.ndarray, high: np.ndarray, bits: int) ->
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """Images [N, C, H, W] in [0, 1] as 8-bit [N, H, W] (grey) or [N, H, W, 3] (colour)."""
-    pixels = to_pixels(x.detach().cpu().double()).numpy()
+    x = x.detach().cpu()
+    pixels = to_pixels(x if x.dtype == torch.uint8 else x.double()).numpy()
     return pixels[:, 0] if pixels.shape[1] == 1 else pixels.transpose(0, 2, 3, 1)
 
 

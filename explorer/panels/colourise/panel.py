@@ -22,6 +22,7 @@ from explorer.widgets.image_io import ImageFileError, open_image
 from explorer.widgets.images import save_png
 from explorer.widgets.job_status import JobStatus
 from models.colour import chroma, grey3
+from trainer.data import as_float
 from trainer.validation import psnr_db
 
 RED = controls.RED
@@ -228,7 +229,7 @@ class ColourisePanel(Panel):
             return x.float(), known
         data = self.colourer()[1]
         index = min(self.index_spin.value(), len(data.test_x) - 1)
-        return data.test_x[index : index + 1].float(), data.shape[0] == 3
+        return as_float(data.test_x[index : index + 1]), data.shape[0] == 3
 
     # -- output -------------------------------------------------------------------------------
     @torch.no_grad()

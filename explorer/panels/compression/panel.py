@@ -20,6 +20,7 @@ from explorer.panels.base import AnalysisPanel
 from explorer.panels.compression import view
 from trainer.analysis import compression
 from trainer.analysis.reporting import part
+from trainer.data import as_float
 
 BITS = tuple(range(view.LOW_BITS, view.HIGH_BITS + 1))
 FIELDS = [key for key, _, _ in view.COLUMNS] + ["jpeg_fits"]
@@ -207,7 +208,7 @@ class CompressionPanel(AnalysisPanel):
             return
         data, row = self.session.dataset, self._row(out)
         index = min(self.index_spin.value(), len(data.test_x) - 1)
-        x = data.test_x[index : index + 1].float()
+        x = as_float(data.test_x[index : index + 1])
         decoded, pca = compression.compress(out["model"], out["codec"], x, self.bits())
         pixels = compression.to_uint8(x)[0]
         jpeg_bytes, jpeg = compression.jpeg_image(pixels, row["jpeg_quality"])

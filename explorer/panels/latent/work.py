@@ -166,7 +166,7 @@ def errors(model, x: torch.Tensor, codes: np.ndarray, report) -> np.ndarray:
     out = []
     for i in range(0, len(x), ENCODE_CHUNK):
         report(i / max(len(x), 1))
-        batch = torch.as_tensor(x[i : i + ENCODE_CHUNK], dtype=torch.float32)
+        batch = as_float(torch.as_tensor(x[i : i + ENCODE_CHUNK]))
         recon = model.decode(torch.as_tensor(codes[i : i + ENCODE_CHUNK]))
         out.append((recon - batch).pow(2).flatten(1).mean(1).numpy())
     return np.concatenate(out) if out else np.zeros(0, np.float32)
