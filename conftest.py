@@ -1,6 +1,8 @@
 """Test configuration shared by every test: Qt offscreen, one torch thread, a fresh home."""
 
+import gc
 import os
+import sys
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # also for the subprocesses tests start
@@ -31,3 +33,13 @@ def _isolated_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("LATENT_EXPLORER_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread():
+    """Free the test's Qt objects in cycles here, on the GUI thread: a collection that a later
+    test's job thread started would destroy them there and deadlock Qt (run_app does the same
+    with pyqtgraph's GarbageCollector)."""
+    yield
+    if "PySide6" in sys.modules:
+        gc.collect()

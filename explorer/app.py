@@ -30,6 +30,11 @@ def run_app(checkpoint: str | None = None) -> int:
     from explorer.window import MainWindow  # after the QApplication exists
     from trainer import runner
 
+    # Python's cycle collector runs on the GUI thread only (a QTimer), never in a job thread:
+    # one there that frees a widget deadlocks Qt (seen in the tests).
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    app.collector = GarbageCollector(interval=1.0)
     window = MainWindow(checkpoint, open_later=True)  # on screen first, the model a moment later
     window.show()
     # Training runs in child processes forked by a server that imports torch once: start it
