@@ -27,12 +27,12 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 def run_app(checkpoint: str | None = None) -> int:
     """Show the main window on `checkpoint` (or the bundled default) and run the event loop."""
     app = make_app()
-    from explorer.window import MainWindow  # after the QApplication exists
-    from trainer import runner
-
     # Python's cycle collector runs on the GUI thread only (a QTimer), never in a job thread:
     # one there that frees a widget deadlocks Qt (seen in the tests).
     from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    from explorer.window import MainWindow  # after the QApplication exists
+    from trainer import runner
 
     app.collector = GarbageCollector(interval=1.0)
     window = MainWindow(checkpoint, open_later=True)  # on screen first, the model a moment later
