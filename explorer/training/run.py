@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from explorer.jobs import Job
 from explorer.session import model_from
 from explorer.training.child_link import Ender, Launcher, Watcher
+from explorer.training.continuation import continuation, has_trained
 from explorer.training.outcome import ending
 from models import ModelConfig
 from trainer import runner
@@ -95,14 +96,7 @@ class TrainingRun(QObject):
 
     def can_continue(self) -> bool:
         """The session's model has trained (a history and its settings) and no run is going."""
-        s = self.session
-        steps = (s.history.get("train") or {}).get("step") if s.history else None
-        return (
-            not self.is_training()
-            and s.model is not None
-            and bool(steps)
-            and (s.train_config is not None)
-        )
+        return not self.is_training() and has_trained(self.session)
 
     def continue_run(self) -> bool:
         """Train the session's model on from where it stopped, its history continued: the
@@ -111,15 +105,8 @@ class TrainingRun(QObject):
             text = "A run is going." if self.is_training() else "Nothing to continue yet."
             self.message.emit(f"{text} Train a model first, or stop the current run.")
             return False
-        s = self.session
-        tc = copy.copy(s.train_config)
-        done = max((s.history.get("val") or {}).get("epoch") or [0])
-        tc.epochs = tc.epochs - done if 0 < done < tc.epochs else tc.epochs
-        state = {k: v.detach().cpu().numpy().copy() for k, v in s.model.state_dict().items()}
-        history = {
-            split: {k: list(v) for k, v in cols.items()} for split, cols in s.history.items()
-        }
-        return self.start(s.config, tc, state=state, history=history)
+        model_config, train_config, more = continuation(self.session)
+        return self.start(model_config, train_config, **more)
 
     def pause(self) -> None:
         self._hold(True)
