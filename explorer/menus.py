@@ -41,7 +41,7 @@ class RecentFiles:
 
 def _rebuild_recover(window, menu: QMenu) -> None:
     """File > Recover unsaved model: the kept models, newest first, with their age."""
-    from explorer.recovery import file_age, recovery_files
+    from explorer.recovery_files import file_age, recovery_files
 
     menu.clear()
     files = recovery_files()

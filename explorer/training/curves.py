@@ -5,12 +5,15 @@ the points added since the last call, so a long live run smooths in O(new points
 `ema` is TensorBoard's smoothing: an exponential moving average debiased like Adam's
 moments (so the first points are not pulled towards 0), non-finite values passed through.
 `EpochMap` turns steps into epochs from the validation rows (the step at each epoch end),
-extrapolating past the last known end with the steps per epoch seen so far.
+extrapolating past the last known end with the steps per epoch seen so far; `epoch_map`
+builds one from a history. `write_csv` writes the buffers out (File > Export loss history).
 """
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -100,3 +103,30 @@ class EpochMap:
         beyond = steps > xp[-1]
         out[beyond] = fp[-1] + (steps[beyond] - xp[-1]) / max(rate, 1e-12)
         return out
+
+
+def epoch_map(history: dict | None) -> EpochMap:
+    """The epoch ends of a history's validation rows."""
+    epochs = EpochMap()
+    val = (history or {}).get("val") or {}
+    for step, epoch in zip(val.get("step") or [], val.get("epoch") or []):
+        epochs.add(step, epoch)
+    return epochs
+
+
+def write_csv(series: dict[tuple[str, str], Series], path: str | Path) -> Path:
+    """One row per (split, step): split, step, then every term of the (split, term) buffers
+    (raw values; ".csv" added)."""
+    names = sorted({name for _, name in series})
+    rows: dict[tuple[str, float], dict[str, float]] = {}
+    for (split, name), points in series.items():
+        for x, y in zip(*points.raw()):
+            rows.setdefault((split, x), {})[name] = y
+    path = Path(path)
+    path = path if path.suffix.lower() == ".csv" else path.with_name(path.name + ".csv")
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["split", "step", *names])
+        for (split, step), values in sorted(rows.items()):
+            writer.writerow([split, int(step), *(values.get(n, "") for n in names)])
+    return path

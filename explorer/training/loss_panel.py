@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.training.loss_plot import LR_COLOR, LossPlot
+from explorer.training.loss_plot import LossPlot
+from explorer.training.lr_axis import LR_COLOR
 
 SMOOTHING = 0.6  # TensorBoard's default
 

@@ -4,7 +4,8 @@ Train curves are lines (no symbols), smoothed as TensorBoard does (`set_smoothin
 debiased exponential moving average, the raw points drawn faintly behind); x is the step or
 the epoch (`set_x_mode`). `show_runs` overlays one term of several runs, a colour each. The
 legend is a line of coloured names above the plot (loss_panel.py), so it never covers a
-curve. The learning rate of the schedule is a thin grey curve on its own (right, log) axis.
+curve. The learning rate of the schedule is a thin grey curve on its own (right, log) axis
+(lr_axis.py).
 
 Points go into growable numpy buffers (curves.py); a timer redraws the curves that changed,
 at most ~30 times a second and not at all while nothing is new, so thousands of steps stay
@@ -15,7 +16,6 @@ about 3% of the GUI thread's time (and of the GIL the training thread needs) whi
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 
@@ -25,7 +25,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from explorer.training.curves import EpochMap, Series
+from explorer.training.curves import EpochMap, Series, epoch_map, write_csv
+from explorer.training.lr_axis import LrAxis
 from explorer.widgets.plotting import PALETTE
 
 COLORS = {
@@ -35,7 +36,6 @@ COLORS = {
     "sparsity": "#16a34a",
     "contractive": "#9333ea",
 }
-LR_COLOR = "#9ca3af"
 RAW_ALPHA = 60  # the raw points behind a smoothed curve
 REDRAW_MS = 33
 PAINT_SHARE = 30  # wait at least this many times the last redraw's cost (setData + paint)
@@ -68,21 +68,7 @@ class LossPlot(pg.PlotWidget):
         self.smoothing = 0.0
         self.x_mode = "step"
         self.runs: dict[str, tuple[pg.PlotDataItem, Series, EpochMap, str]] = {}  # overlay
-        # The learning rate: its own view box, linked to the steps, on the right axis.
-        self.lr_view = pg.ViewBox()
-        item.showAxis("right")
-        item.scene().addItem(self.lr_view)
-        item.getAxis("right").linkToView(self.lr_view)
-        item.getAxis("right").setLabel("learning rate", color=LR_COLOR)
-        item.getAxis("right").setLogMode(True)
-        item.getAxis("right").enableAutoSIPrefix(False)
-        self.lr_view.setXLink(item)
-        self.lr_view.setMouseEnabled(x=False, y=False)
-        self.lr_curve = pg.PlotDataItem(pen=pg.mkPen(LR_COLOR, width=1), name="lr")
-        self.lr_curve.setLogMode(False, True)
-        self.lr_view.addItem(self.lr_curve)
-        self._lr = Series()
-        item.vb.sigResized.connect(self._fit_lr_view)
+        self.lr_axis = LrAxis(item)  # the learning rate, on the right axis
         self.colors: dict[str, str] = {}  # term -> colour, shared by its train and val curves
         self._cost_s = 0.0  # the last redraw's cost: its setData calls and the paints after it
         self._paint_s = 0.0  # paint time since the last redraw
@@ -99,8 +85,7 @@ class LossPlot(pg.PlotWidget):
         self._raw.clear()
         self.colors.clear()
         self.epochs = EpochMap()
-        self._lr = Series()
-        self.lr_curve.setData([], [])
+        self.lr_axis.clear()
         self._cost_s = self._paint_s = 0.0
         self.getPlotItem().enableAutoRange()
 
@@ -124,9 +109,6 @@ class LossPlot(pg.PlotWidget):
             self._curves[key] = curve
         return self._series[key]
 
-    def _fit_lr_view(self) -> None:
-        self.lr_view.setGeometry(self.getPlotItem().vb.sceneBoundingRect())
-
     def append(
         self,
         step: float,
@@ -140,8 +122,7 @@ class LossPlot(pg.PlotWidget):
         for split, values in (("train", terms), ("val", val_terms)):
             for name, value in (values or {}).items():
                 self._curve(split, name).append(step, value)
-        if lr > 0:
-            self._lr.append(step, lr)
+        self.lr_axis.add(step, lr)
         if epoch is not None and self.epochs.add(step, epoch) and self.x_mode == "epoch":
             self._touch()
         self._schedule()
@@ -156,8 +137,7 @@ class LossPlot(pg.PlotWidget):
             for name, values in columns.items():
                 if name == "lr":
                     for step, value in zip(steps, values):
-                        if value > 0:
-                            self._lr.append(step, value)
+                        self.lr_axis.add(step, value)
                     continue
                 if name in ("step", "epoch"):
                     continue
@@ -200,7 +180,7 @@ class LossPlot(pg.PlotWidget):
         return (epochs or self.epochs).to_epochs(steps)
 
     def _touch(self) -> None:
-        for series in [*self._series.values(), self._lr]:
+        for series in [*self._series.values(), self.lr_axis.series]:
             series.dirty = True
         for _curve, series, _map, _c in self.runs.values():
             series.dirty = True
@@ -224,8 +204,7 @@ class LossPlot(pg.PlotWidget):
             curve.setVisible(not self.runs)
         for raw in self._raw.values():
             raw.setVisible(self.smoothing > 0 and not self.runs)
-        self.lr_curve.setVisible(not self.runs)
-        self.getPlotItem().showAxis("right", not self.runs)  # no learning rate per run
+        self.lr_axis.set_visible(not self.runs)  # no learning rate per run
         self.getPlotItem().setLabel("left", term if runs else "loss")
         self.redraw()
         self.getPlotItem().enableAutoRange()
@@ -268,10 +247,7 @@ class LossPlot(pg.PlotWidget):
             if series.dirty:
                 curve.setData(self.to_x(series.raw()[0], epochs), series.smoothed(self.smoothing))
                 series.dirty = False
-        if self._lr.dirty:
-            x, y = self._lr.raw()
-            self.lr_curve.setData(self.to_x(x), y)
-            self._lr.dirty = False
+        if self.lr_axis.redraw(self.to_x):
             self._last_redraw = start
         if self._last_redraw == start:
             self._cost_s = time.perf_counter() - start
@@ -280,11 +256,11 @@ class LossPlot(pg.PlotWidget):
     # -- reading back ----------------------------------------------------------------------
     def latest_lr(self) -> float | None:
         """The newest learning rate shown, or None."""
-        return float(self._lr.y[self._lr.n - 1]) if self._lr.n else None
+        return self.lr_axis.latest()
 
     def lr_points(self) -> int:
         """How many learning-rate points the right axis's curve displays."""
-        return 0 if self.lr_curve.xData is None else len(self.lr_curve.xData)
+        return self.lr_axis.points()
 
     def latest(self, split: str = "train") -> dict[str, float]:
         """The newest raw value of every term of `split`."""
@@ -313,25 +289,4 @@ class LossPlot(pg.PlotWidget):
     def export_csv(self, path: str | Path) -> Path:
         """One row per (split, step): split, step, then every term shown (raw values; ".csv"
         added)."""
-        names = sorted({name for _, name in self._series})
-        rows: dict[tuple[str, float], dict[str, float]] = {}
-        for (split, name), series in self._series.items():
-            for x, y in zip(*series.raw()):
-                rows.setdefault((split, x), {})[name] = y
-        path = Path(path)
-        path = path if path.suffix.lower() == ".csv" else path.with_name(path.name + ".csv")
-        with path.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["split", "step", *names])
-            for (split, step), values in sorted(rows.items()):
-                writer.writerow([split, int(step), *(values.get(n, "") for n in names)])
-        return path
-
-
-def epoch_map(history: dict | None) -> EpochMap:
-    """The epoch ends of a history's validation rows."""
-    epochs = EpochMap()
-    val = (history or {}).get("val") or {}
-    for step, epoch in zip(val.get("step") or [], val.get("epoch") or []):
-        epochs.add(step, epoch)
-    return epochs
+        return write_csv(self._series, path)

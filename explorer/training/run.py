@@ -20,12 +20,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from explorer.jobs import Job
 from explorer.session import model_from
 from explorer.training.child_link import Ender, Launcher, Watcher
-from explorer.training.outcome import RunResult, end_text
+from explorer.training.continuation import continuation, has_trained
+from explorer.training.outcome import ending
 from models import ModelConfig
 from trainer import runner
 from trainer.config import TrainConfig
 from trainer.data import load, options
-from trainer.shared_weights import digest
 
 IDLE, LOADING, TRAINING, PAUSED = "idle", "loading", "training", "paused"
 TEXT_MS = 100  # the newest Progress goes out at most this often
@@ -96,14 +96,7 @@ class TrainingRun(QObject):
 
     def can_continue(self) -> bool:
         """The session's model has trained (a history and its settings) and no run is going."""
-        s = self.session
-        steps = (s.history.get("train") or {}).get("step") if s.history else None
-        return (
-            not self.is_training()
-            and s.model is not None
-            and bool(steps)
-            and (s.train_config is not None)
-        )
+        return not self.is_training() and has_trained(self.session)
 
     def continue_run(self) -> bool:
         """Train the session's model on from where it stopped, its history continued: the
@@ -112,15 +105,8 @@ class TrainingRun(QObject):
             text = "A run is going." if self.is_training() else "Nothing to continue yet."
             self.message.emit(f"{text} Train a model first, or stop the current run.")
             return False
-        s = self.session
-        tc = copy.copy(s.train_config)
-        done = max((s.history.get("val") or {}).get("epoch") or [0])
-        tc.epochs = tc.epochs - done if 0 < done < tc.epochs else tc.epochs
-        state = {k: v.detach().cpu().numpy().copy() for k, v in s.model.state_dict().items()}
-        history = {
-            split: {k: list(v) for k, v in cols.items()} for split, cols in s.history.items()
-        }
-        return self.start(s.config, tc, state=state, history=history)
+        model_config, train_config, more = continuation(self.session)
+        return self.start(model_config, train_config, **more)
 
     def pause(self) -> None:
         self._hold(True)
@@ -257,44 +243,24 @@ class TrainingRun(QObject):
             self.weightsArrived.emit(child.version)
 
     def _ended(self) -> None:
-        """The child is gone (reaped): take its last words and weights, free everything."""
+        """The child is gone (reaped): take its last words and weights, free everything, and
+        tell how it ended (outcome.ending)."""
         run = self.child
         for message in run.poll(limit=100_000):
             if isinstance(message, runner.Update):
                 self._update(message)
         self._apply_weights()
-        outcome, ours = run.outcome, self._ours()
-        final = run.final_state if isinstance(outcome, runner.Done) and ours else None
-        if final is not None and digest(final) != outcome.digest:
-            outcome.error = "The final weights arrived damaged: the last whole ones are kept."
-        death = run.death_sentence()
+        end = ending(
+            run, self._wanted, self.step, self._configs, self._newest, self.history, self._ours()
+        )
         self._stop_following()
-        mc, tc = self._configs
-        if isinstance(outcome, runner.Done) and outcome.began:
-            text = end_text(outcome, self.step, tc, self._newest)
-            self._end_idle(text)
-            self.message.emit(text + ".")
-            history = self.history if ours else None
-            self.finished.emit(
-                RunResult(
-                    mc, tc, self.step, outcome.stopped, outcome.error, history, outcome.seconds
-                )
-            )
-        elif (
-            isinstance(outcome, runner.Done)
-            or isinstance(outcome, runner.Failed)
-            and self._wanted == "stop"
-        ):
-            self._end_idle("Stopped before training began")
-            self.message.emit("Stopped before training began.")
-        elif isinstance(outcome, runner.Failed):
-            self._end_idle("Training could not run")
-            self.failed.emit(outcome.text)
-        elif self._wanted == "stop":  # ended by us (terminate or kill) after a Stop
-            self._end_idle(f"Stopped at step {self.step} (model kept)")
-        else:
-            self._end_idle("The training process ended unexpectedly")
-            self.failed.emit(death)
+        self._end_idle(end.idle)
+        if end.line is not None:
+            self.message.emit(end.line)
+        if end.result is not None:
+            self.finished.emit(end.result)
+        if end.failure is not None:
+            self.failed.emit(end.failure)
 
     def _stop_following(self) -> None:
         self._watcher.stop()

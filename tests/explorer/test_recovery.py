@@ -9,7 +9,7 @@ import time
 
 from PySide6.QtCore import Qt
 
-from explorer.recovery import KEEP, age_text, recovery_files
+from explorer.recovery_files import KEEP, age_text, recovery_files
 from explorer.training.run import TRAINING
 from trainer import checkpoint
 

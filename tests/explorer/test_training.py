@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.bundled import DEFAULT_CHECKPOINT
-from explorer.recovery import recovery_path
+from explorer.recovery_files import recovery_path
 from explorer.training.run import TRAINING
 from models import ModelConfig
 

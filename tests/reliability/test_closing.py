@@ -11,7 +11,7 @@ from children import children_of, gone, shared_block_exists
 from PySide6.QtCore import QThreadPool
 from support import GRID, LONG_MS, os_threads
 
-from explorer.recovery import recovery_path
+from explorer.recovery_files import recovery_path
 from trainer import checkpoint, runner
 
 
