@@ -13,7 +13,7 @@ from pathlib import Path
 
 from models import ModelConfig
 from models.config import Setting, owners
-from trainer import data, distributed, recipes
+from trainer import data, distributed, elastic, recipes
 from trainer.config import TrainConfig, settings
 
 BAR_S = 0.1  # the TTY progress bar is redrawn at most this often
@@ -198,7 +198,8 @@ def _reading(stream=None):
 
 def train(args: argparse.Namespace) -> int:
     """`main.py train`: train on the dataset, print progress, save the checkpoint; with
-    --nproc N (or as one of torchrun's ranks) on several processes (trainer/distributed.py)."""
+    --nproc N (or as one of torchrun's ranks) on several processes (trainer/elastic.py
+    starts them, trainer/distributed.py joins them)."""
     nproc = distributed.processes(getattr(args, "nproc", None), args.device)
     if nproc < 1:
         raise UsageError(f"--nproc must be at least 1, not {nproc}.")
@@ -206,7 +207,7 @@ def train(args: argparse.Namespace) -> int:
         return _rank(args)
     if nproc > 1:
         _check_out(Path(args.out))
-        return distributed.launch(args, nproc)
+        return elastic.launch(args, nproc)
     try:
         return _train(args)
     except KeyboardInterrupt:
