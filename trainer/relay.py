@@ -1,5 +1,5 @@
 """A run on every GPU from the app: the training child launches one rank per GPU through
-trainer/distributed.py and relays rank 0's progress as its own.
+trainer/elastic.py and relays rank 0's progress as its own.
 
 The child (`serve`) has already sent Ready from a CPU copy of the model (the ranks build the
 same seeded weights); it listens on a localhost socket with a one-time key, and rank 0
@@ -25,7 +25,7 @@ from pathlib import Path
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from trainer import distributed
+from trainer import distributed, elastic
 
 ADDRESS, KEY, JOB = "LATENT_EXPLORER_RELAY", "LATENT_EXPLORER_RELAY_KEY", "LATENT_EXPLORER_JOB"
 
@@ -97,13 +97,13 @@ def serve(job: dict, nproc: int, conn, gate, weights, send) -> None:
     env = {ADDRESS: f"{host}:{port}", KEY: key.hex(), JOB: f.name}
     ended: dict = {}
     began = time.perf_counter()
-    with distributed.ranks(nproc, ["relay"], env) as (run, folder):
+    with elastic.ranks(nproc, ["relay"], env) as (run, folder):
 
         def launch() -> None:
             try:
                 run()
             except ChildFailedError as error:
-                ended["error"] = distributed.failure(error, folder, nproc, "the run ended")
+                ended["error"] = elastic.failure(error, folder, nproc, "the run ended")
             except Exception as error:  # the launcher itself failed (no free port ...)
                 ended["error"] = f"The GPUs' ranks could not start ({error}): train on one GPU."
             finally:  # wake the accept below when rank 0 never connected

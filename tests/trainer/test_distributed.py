@@ -1,5 +1,6 @@
-"""Training on several ranks (trainer/distributed.py): `train --nproc 2` through the real
-command line against one process, a rank that dies, and the pieces the loop uses."""
+"""Training on several ranks (trainer/distributed.py, trainer/elastic.py): `train --nproc 2`
+through the real command line against one process, a rank that dies, and the pieces the loop
+uses."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 import torch
 
 import main
-from trainer import checkpoint, distributed
+from trainer import checkpoint, distributed, elastic
 from trainer.devices import device_choices
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +110,7 @@ def test_ranks_get_every_setting_back():
     parser = main.build_parser()
     args = parser.parse_args([*TRAIN, "--lr", "0.003", "--noise", "gaussian:0.3",
                               "--nproc", "2", "--out", "x.safetensors"])  # fmt: skip
-    again = parser.parse_args(distributed.rank_argv(args))
+    again = parser.parse_args(elastic.rank_argv(args))
     assert vars(again) == {**vars(args), "nproc": None}
 
 
