@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
+from explorer.widgets.image_io import accept_file_drag, dropped_file
 from explorer.widgets.image_view import PixelView
 from explorer.widgets.images import channels_last, squeeze
 
@@ -200,11 +201,9 @@ class DamageCanvas(PixelView):
             painter.drawEllipse(self._hover, r, r)
 
     def dragEnterEvent(self, event) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
+        accept_file_drag(event)
 
     def dropEvent(self, event) -> None:
-        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if files:
-            event.acceptProposedAction()
-            self.fileDropped.emit(files[0])
+        path = dropped_file(event)
+        if path:
+            self.fileDropped.emit(path)

@@ -168,3 +168,18 @@ def open_image(path, channels: int, height: int, width: int) -> tuple[np.ndarray
     target = describe((width, height), channels == 3)
     how = f" ({', '.join(notes)})" if notes else ""
     return array, f"{path.name}: {source} -> {target}{how}."
+
+
+def accept_file_drag(event) -> None:
+    """dragEnterEvent: take a drag that carries a local file."""
+    if any(url.isLocalFile() for url in event.mimeData().urls()):
+        event.acceptProposedAction()
+
+
+def dropped_file(event) -> str | None:
+    """dropEvent: the first local file dropped (the drop accepted), or None."""
+    files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+    if files:
+        event.acceptProposedAction()
+        return files[0]
+    return None

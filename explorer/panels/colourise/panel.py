@@ -18,7 +18,12 @@ from explorer.bundled import COLOURISER, bundled_colouriser
 from explorer.panels.base import Panel
 from explorer.panels.colourise import controls
 from explorer.session import to_images
-from explorer.widgets.image_io import ImageFileError, open_image
+from explorer.widgets.image_io import (
+    ImageFileError,
+    accept_file_drag,
+    dropped_file,
+    open_image,
+)
 from explorer.widgets.images import save_png
 from explorer.widgets.job_status import JobStatus
 from models.colour import chroma, grey3
@@ -210,14 +215,12 @@ class ColourisePanel(Panel):
             self.open_image(path)
 
     def dragEnterEvent(self, event) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
+        accept_file_drag(event)
 
     def dropEvent(self, event) -> None:
-        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if files:
-            event.acceptProposedAction()
-            self.open_image(files[0])
+        path = dropped_file(event)
+        if path:
+            self.open_image(path)
 
     def _truth(self) -> tuple[torch.Tensor, bool]:
         """The image to colour [1, C, H, W] and whether its true colours are known."""
