@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import tempfile
 import uuid
@@ -81,13 +82,14 @@ def _status(error) -> int:
 
 
 def failure(error, folder: Path, nproc: int, lost: str) -> str:
-    """One sentence: a rank that ended without a word (died), else the first sentence left."""
+    """One sentence: a rank that ended without a word (died by itself first), else the first
+    sentence left."""
     said = {
         r: folder / f"rank{r}.txt" for r in error.failures if (folder / f"rank{r}.txt").exists()
     }
-    silent = sorted(r for r in error.failures if r not in said)
+    silent = [r for r in error.failures if r not in said]
     if silent:
-        rank = silent[0]
+        rank = min(silent, key=lambda r: _cause_order(error.failures[r], r))
         failure = error.failures[rank]
         how = (
             f"was killed by {failure.signal_name()}"
@@ -100,6 +102,12 @@ def failure(error, folder: Path, nproc: int, lost: str) -> str:
         )
     first = min(said, key=lambda r: said[r].stat().st_mtime_ns)
     return said[first].read_text().strip()
+
+
+def _cause_order(failure, rank: int) -> tuple:
+    """Root cause first: the launcher SIGTERMs the ranks left once one fails, so a rank it
+    killed comes after one that died by itself; then the earlier, then the lower rank."""
+    return (failure.exitcode == -signal.SIGTERM, failure.timestamp, rank)
 
 
 @contextlib.contextmanager

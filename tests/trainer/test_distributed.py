@@ -75,6 +75,28 @@ def test_a_rank_that_dies_ends_the_run_with_one_sentence(tmp_path, latent_explor
     assert not out.exists()
 
 
+def test_the_sentence_names_the_rank_that_died_not_the_ones_the_launcher_stopped(tmp_path):
+    # What CI once saw: the launcher SIGTERMed rank 0 before it noticed rank 1 had died, in
+    # the same second. The sentence must still name rank 1.
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
+
+    missing = str(tmp_path / "no-error-file.json")
+    stopped = ProcessFailure(local_rank=0, pid=10, exitcode=-signal.SIGTERM, error_file=missing)
+    died = ProcessFailure(local_rank=1, pid=11, exitcode=3, error_file=missing)
+    stopped.timestamp = died.timestamp
+    error = ChildFailedError("trainer.distributed", {0: stopped, 1: died})
+    sentence = elastic.failure(error, tmp_path, 2, "nothing was saved")
+    assert "rank 1 of 2 exited with status 3" in sentence
+    # A rank killed by something else than the launcher (SIGKILL: the OOM killer) is the cause.
+    oom = ProcessFailure(local_rank=1, pid=11, exitcode=-signal.SIGKILL, error_file=missing)
+    error = ChildFailedError("trainer.distributed", {0: stopped, 1: oom})
+    assert "rank 1 of 2 was killed by SIGKILL" in elastic.failure(error, tmp_path, 2, "x")
+    # Only a rank that left a sentence: its sentence is the message.
+    (tmp_path / "rank1.txt").write_text("Training failed: the data folder is empty.\n")
+    error = ChildFailedError("trainer.distributed", {1: died})
+    assert elastic.failure(error, tmp_path, 2, "x") == "Training failed: the data folder is empty."
+
+
 def test_bad_arguments_on_ranks_are_one_sentence(tmp_path, latent_explorer):
     out = tmp_path / "x.safetensors"
     run = latent_explorer(["train", "--dataset", "nosuch", "--nproc", "2", "--out", str(out)],
