@@ -24,6 +24,7 @@ PATIENCE_SHARE, MIN_PATIENCE = 0.25, 5  # early stopping: patience as a share of
 KL_WARMUP_SHARE = 0.1  # the VAE's KL weight rises over this share of the epochs
 SMALL_CODE = 8  # codes this small get the recipe's dense layer (a 2-d code from 2,048
 # conv features in one linear map underfits; at code 30 the extra layer overfits)
+MAP_CODE = 2  # the latent map's code: a recipe may pick another activation for it
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Recipe:
     depth: int = 1
     dense: int = 0  # conv: a dense layer this wide before codes of at most SMALL_CODE units
     activation: str = "relu"
+    map_activation: str = ""  # for a code of MAP_CODE units, this one instead (when set)
     loss: str = "bce"
     batch_size: int = 64
     lr: float = 3e-3
@@ -45,8 +47,10 @@ class Recipe:
 LINEAR = dict(loss="mse", batch_size=128, schedule="cosine")  # PCA's objective, steadily
 TABLE: dict[tuple[str, str], Recipe] = {
     ("8x8", "linear"): Recipe(**LINEAR, lr=5e-2, samples=144_000),
-    ("8x8", "mlp"): Recipe((256, 128, 64), "group", weight_decay=0.3, samples=216_000),
-    ("8x8", "conv"): Recipe((32, 64), "group", 2, weight_decay=0.3, samples=216_000),
+    ("8x8", "mlp"): Recipe((256, 128, 64), "group", activation="elu", map_activation="relu",
+                           weight_decay=0.3, samples=216_000),  # fmt: skip
+    ("8x8", "conv"): Recipe((32, 64), "group", 2, activation="elu", weight_decay=0.3,
+                            samples=216_000),  # fmt: skip
     ("28x28", "linear"): Recipe(**LINEAR, lr=3e-2, samples=144_000),
     ("28x28", "mlp"): Recipe((512, 256, 128), "group", weight_decay=0.3, samples=216_000),
     ("28x28", "conv"): Recipe((32, 64, 128), "batch", dense=256, weight_decay=1.0, samples=180_000),
@@ -86,10 +90,17 @@ def defaults(
         hidden=list(recipe.hidden) or [64],  # linear ignores hidden; keep a valid list
         epochs=epochs,
         dense=recipe.dense if code_size <= SMALL_CODE else 0,
+        activation=recipe.map_activation if code_size == MAP_CODE and recipe.map_activation
+        else recipe.activation,
         patience=max(MIN_PATIENCE, math.ceil(PATIENCE_SHARE * epochs)),
         kl_warmup=math.ceil(KL_WARMUP_SHARE * epochs),
     )
     return {key: values[key] for key in FIELDS}
+
+
+def band(code_size: int) -> tuple[bool, bool]:
+    """Where the recipe's values change with the code size: the map's code, a small code."""
+    return code_size == MAP_CODE, code_size <= SMALL_CODE
 
 
 def for_dataset(dataset: str, backbone: str, code_size: int = 2) -> dict:

@@ -220,9 +220,9 @@ class TrainingForm(QWidget):
             self.apply_recipe()
 
     def _key(self) -> tuple:
-        """What the recipe depends on: dataset, backbone, and whether the code is small."""
-        small = self.code_size.value() <= recipes.SMALL_CODE
-        return self.dataset.currentData(), self.backbone.currentData(), small
+        """What the recipe depends on: dataset, backbone, and the code size's band."""
+        band = recipes.band(self.code_size.value())
+        return self.dataset.currentData(), self.backbone.currentData(), band
 
     def apply_recipe(self) -> None:
         """Fill in the recipe for the chosen dataset and backbone, and say so under the form."""
@@ -240,7 +240,8 @@ class TrainingForm(QWidget):
         uses = BACKBONES[backbone].uses
         arch = [f"hidden {self.hidden.text()}" if "hidden" in uses else "",
                 f"dense {values['dense']}" if "dense" in uses and values["dense"] else "",
-                f"{values['norm']} norm" if "norm" in uses else ""]  # fmt: skip
+                f"{values['norm']} norm" if "norm" in uses else "",
+                values["activation"] if "activation" in uses else ""]  # fmt: skip
         self.note.setText(
             f"Filled in the defaults for {backbone} on {'x'.join(map(str, shape[1:]))} images: "
             f"{''.join(part + ', ' for part in arch if part)}{values['loss']}, "

@@ -123,3 +123,16 @@ def test_a_small_code_gets_the_recipes_dense_layer(qtbot):
     form.dense.setValue(5)
     form.code_size.setValue(20)
     assert form.dense.value() == 5
+
+
+def test_the_activation_follows_the_code_size_where_the_recipe_says(qtbot):
+    # On 8x8 digits the mlp keeps relu for the map's 2-d code and takes elu for larger codes.
+    form = _form(qtbot)
+    _choose(form.dataset, "digits")
+    _choose(form.backbone, "mlp")
+    form.code_size.setValue(2)
+    assert form.activation.currentData() == "relu" and "relu" in form.note.text()
+    form.code_size.setValue(8)
+    assert form.activation.currentData() == "elu" and "elu" in form.note.text()
+    form.code_size.setValue(2)
+    assert form.activation.currentData() == "relu"

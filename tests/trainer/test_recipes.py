@@ -109,3 +109,14 @@ def test_the_dense_layer_is_for_small_codes_only():
         assert small["dense"] == recipe.dense and large["dense"] == 0
     model, _ = _parse("--backbone", "conv", "--code-size", "30")
     assert model.dense == 0
+
+
+def test_a_recipe_may_give_the_maps_code_its_own_activation():
+    recipe = recipes.TABLE[("8x8", "mlp")]
+    assert recipe.map_activation and recipe.map_activation != recipe.activation
+    assert recipes.defaults((1, 8, 8), "mlp", 1438, code_size=2)["activation"] == "relu"
+    for code in (3, 8, 30):
+        assert recipes.defaults((1, 8, 8), "mlp", 1438, code_size=code)["activation"] == "elu"
+    for code in (2, 8):  # conv and 28x28 have one activation for every code size
+        assert recipes.defaults((1, 8, 8), "conv", 1438, code_size=code)["activation"] == "elu"
+        assert recipes.defaults((1, 28, 28), "mlp", 4000, code_size=code)["activation"] == "relu"
