@@ -216,7 +216,11 @@ class TrainingForm(QWidget):
 
     def _recipe_changed(self) -> None:
         folder = self.dataset.currentData() == FOLDER  # the file dialog is open
-        if not self._loading and not folder and self._key() != self._recipe_key:
+        if self._loading or folder or self._key() == self._recipe_key:
+            return
+        if self._recipe_key and self._key()[:2] == self._recipe_key[:2]:  # the code size alone
+            self.apply_recipe(recipes.CODE_FIELDS)  # keeps what the person set elsewhere
+        else:
             self.apply_recipe()
 
     def _key(self) -> tuple:
@@ -224,14 +228,15 @@ class TrainingForm(QWidget):
         band = recipes.band(self.code_size.value())
         return self.dataset.currentData(), self.backbone.currentData(), band
 
-    def apply_recipe(self) -> None:
-        """Fill in the recipe for the chosen dataset and backbone, and say so under the form."""
+    def apply_recipe(self, only: tuple[str, ...] = recipes.FIELDS) -> None:
+        """Fill in the recipe (its fields in `only`) for the chosen dataset, backbone and code
+        size, and say so under the form."""
         dataset, backbone = self.dataset.currentData(), self.backbone.currentData()
         values = recipes.for_dataset(dataset, backbone, self.code_size.value())
         self._loading = True
         try:
-            for key, value in values.items():
-                self._write(key, value)
+            for key in only:
+                self._write(key, values[key])
         finally:
             self._loading = False
         self._recipe_key = self._key()

@@ -136,3 +136,10 @@ def test_the_activation_follows_the_code_size_where_the_recipe_says(qtbot):
     assert form.activation.currentData() == "elu" and "elu" in form.note.text()
     form.code_size.setValue(2)
     assert form.activation.currentData() == "relu"
+    form.hidden.setText("40,20")  # set by hand: a code-size band change leaves it alone
+    form.lr.setValue(0.0123)
+    form.code_size.setValue(8)
+    assert form.activation.currentData() == "elu"
+    assert form.hidden.text() == "40,20" and form.lr.value() == 0.0123
+    _choose(form.backbone, "conv")  # a new backbone fills in the whole recipe again
+    assert form.hidden.text() != "40,20"

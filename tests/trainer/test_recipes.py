@@ -112,11 +112,13 @@ def test_the_dense_layer_is_for_small_codes_only():
 
 
 def test_a_recipe_may_give_the_maps_code_its_own_activation():
-    recipe = recipes.TABLE[("8x8", "mlp")]
-    assert recipe.map_activation and recipe.map_activation != recipe.activation
-    assert recipes.defaults((1, 8, 8), "mlp", 1438, code_size=2)["activation"] == "relu"
-    for code in (3, 8, 30):
-        assert recipes.defaults((1, 8, 8), "mlp", 1438, code_size=code)["activation"] == "elu"
-    for code in (2, 8):  # conv and 28x28 have one activation for every code size
-        assert recipes.defaults((1, 8, 8), "conv", 1438, code_size=code)["activation"] == "elu"
+    for backbone in ("mlp", "conv"):
+        recipe = recipes.TABLE[("8x8", backbone)]
+        assert recipe.map_activation and recipe.map_activation != recipe.activation
+        got = recipes.defaults((1, 8, 8), backbone, 1438, code_size=2)["activation"]
+        assert got == "relu"
+        for code in (3, 8, 30):
+            got = recipes.defaults((1, 8, 8), backbone, 1438, code_size=code)["activation"]
+            assert got == "elu"
+    for code in (2, 8):  # 28x28 has one activation for every code size
         assert recipes.defaults((1, 28, 28), "mlp", 4000, code_size=code)["activation"] == "relu"
