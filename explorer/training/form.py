@@ -146,8 +146,8 @@ class TrainingForm(QWidget):
         """Give each group the height of its tallest row set, so rows below it stay where
         they are when the backbone or objective changes which rows show."""
         tallest = [0] * len(self._boxes)
-        for backbone, objective in itertools.product(BACKBONES, OBJECTIVES):
-            self._show_rows(backbone, objective)
+        for pair in itertools.product(BACKBONES, OBJECTIVES):
+            self._show_rows(*pair)
             for i, box in enumerate(self._boxes):
                 tallest[i] = max(tallest[i], box.sizeHint().height())
         for box, height in zip(self._boxes, tallest):

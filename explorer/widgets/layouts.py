@@ -1,8 +1,9 @@
-"""Small builders the panels' layouts share: a button wired to its slot, a row of widgets."""
+"""Small builders the panels' layouts share: a button wired to its slot, a row of widgets,
+a banner frame."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLayout, QPushButton, QWidget
 
 
 def button(text: str, slot, tip: str = "", **properties) -> QPushButton:
@@ -24,3 +25,12 @@ def row(*items: QWidget | QLayout | None, stretch: int | None = None) -> QHBoxLa
         else:
             layout.addWidget(item, 1 if i == stretch else 0)
     return layout
+
+
+def banner_frame(name: str) -> QFrame:
+    """A pale yellow frame (objectName `name`) for a panel's note about the open model."""
+    style = (
+        f"#{name} {{ background: #fff3cd; border: 1px solid #e0c36a; border-radius: 4px; }}"
+        f" #{name} QLabel {{ color: #5c4400; }}"
+    )
+    return QFrame(objectName=name, styleSheet=style)

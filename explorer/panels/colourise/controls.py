@@ -20,19 +20,15 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.widgets.image_view import PixelView
-from explorer.widgets.layouts import button
+from explorer.widgets.layouts import banner_frame, button
 
-BANNER_STYLE = (
-    "#colouriseBanner { background: #fff3cd; border: 1px solid #e0c36a; border-radius: 4px; }"
-    " #colouriseBanner QLabel { color: #5c4400; }"
-)
 RED, GREEN = "#b00020", "#1b7f3b"
 TITLES = ("Grey input (what the model sees)", "The model's colours", "Truth")
 
 
 def banner(panel) -> QFrame:
     """Shown for a model that was not trained to colourise: what that means and what to do."""
-    frame = panel.banner = QFrame(objectName="colouriseBanner", styleSheet=BANNER_STYLE)
+    frame = panel.banner = banner_frame("colouriseBanner")
     panel.banner_text = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
     panel.bundled_check = QCheckBox(
         "Colour with the bundled colouriser", objectName="bundledColouriserCheck"

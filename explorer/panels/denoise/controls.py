@@ -1,8 +1,5 @@
 """The denoise panel's widgets and layout: banner, images, and Image/Paint/Noise/Output boxes
-(the Noise box is a widget of its own, `noise.NoiseBox`).
-
-Each builder makes widgets, keeps them on the panel under plain names and wires them to the
-panel's methods, so the buttons and the Python methods share one code path.
+(the Noise box is a widget of its own, `noise.NoiseBox`), built as the Colourise panel's are.
 """
 
 from __future__ import annotations
@@ -27,12 +24,7 @@ from PySide6.QtWidgets import (
 from explorer.panels.denoise.noise import NoiseBox
 from explorer.widgets.canvas import TOOLS, DamageCanvas
 from explorer.widgets.image_view import PixelView
-from explorer.widgets.layouts import button
-
-BANNER_STYLE = (
-    "#denoiseBanner { background: #fff3cd; border: 1px solid #e0c36a; border-radius: 4px; }"
-    " #denoiseBanner QLabel { color: #5c4400; }"
-)
+from explorer.widgets.layouts import banner_frame, button
 
 
 def slider(low: int, high: int, value: int, name: str) -> QSlider:
@@ -54,7 +46,7 @@ def labelled(widget: QSlider, text) -> QHBoxLayout:
 
 def banner(panel) -> QFrame:
     """Shown for a model not trained to denoise: what that means and what to do."""
-    frame = panel.banner = QFrame(objectName="denoiseBanner", styleSheet=BANNER_STYLE)
+    frame = panel.banner = banner_frame("denoiseBanner")
     panel.banner_text = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
     panel.bundled_check = QCheckBox("Repair with the bundled denoiser", objectName="bundledCheck")
     panel.bundled_check.setToolTip("Show what a denoising autoencoder trained on this data does")
