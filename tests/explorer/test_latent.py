@@ -182,6 +182,20 @@ def test_a_new_model_is_encoded_in_the_background(qtbot, panel, session, tiny_mo
     np.testing.assert_allclose(panel.point(), split_codes(session).mean(0), atol=1e-5)
 
 
+def test_a_drag_right_after_a_new_model_decodes_without_waiting_for_the_map(
+    qtbot, panel, session, tiny_model, digits
+):
+    """Train replaces the model; the person drags at once: the point decodes with the new
+    model, the test split is not encoded on the GUI thread, and the map arrives after."""
+    session.set_model(tiny_model("mlp", "ae", code_size=2, steps=20), digits)
+    z = np.array([0.3, -0.4], np.float32)
+    panel.move_point(z)
+    assert not panel.map_ready()  # still the background job's to do
+    np.testing.assert_allclose(panel.decoded(), session.decode(z[None])[0], atol=1e-6)
+    qtbot.waitUntil(panel.map_ready)
+    np.testing.assert_allclose(panel.positions(), split_codes(session), atol=1e-5)
+
+
 def test_new_weights_move_the_dots_in_the_background(
     qtbot, panel, session, tiny_model, monkeypatch
 ):

@@ -63,10 +63,11 @@ class LatentPanel(MapUpdates, Panel):
 
     # ----- the test contract -----------------------------------------------------------
     def move_point(self, z) -> None:
-        """Move the point to a full code (code_size floats) or to 2 map coordinates."""
+        """Move the point to a full code (code_size floats) or to 2 map coordinates. Never
+        waits for the map: before a new model's codes arrive the map's axes are its first two
+        code dimensions (a drag right after Train decodes at once)."""
         if self.space is None:
             return
-        self._ensure_codes()
         z = np.asarray(z, dtype=np.float32).ravel()
         size = self.space.size
         if z.size == size:

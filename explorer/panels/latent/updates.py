@@ -88,7 +88,8 @@ class MapUpdates:
         if first:
             self._draw_dots()
             self._hold(space.held, "the mean code")
-            self._show(space.held.copy(), space.to_map(space.held))
+            z = self._z if self.target.moving else space.held.copy()  # a drag keeps its code
+            self._show(z, space.to_map(z))
             self.follower.fit(space.xy, self._map_point())
             self._placed()
         else:
