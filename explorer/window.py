@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self.run.finished.connect(
             lambda result: result.error and self.files.show_error(result.error)
         )
-        self.run.replacing.connect(lambda: self.recovery.keep_unsaved(background=True))
+        self.run.replacing.connect(self._keep_replaced)
         self.recovery.message.connect(self._status)
         self.run.finished.connect(lambda result: self.run_list.add_finished(result, self.session))
         self.run_list.overlayChanged.connect(self.loss.overlay)
@@ -252,6 +252,11 @@ class MainWindow(QMainWindow):
             self._status("Stop the current run before opening another model.")
             return
         self.files.open_interactive(str(path))
+
+    def _keep_replaced(self) -> None:
+        """A new run replaces the model: keep it unless the run list already does."""
+        if not self.run_list.holds(self.session):
+            self.recovery.keep_unsaved(background=True)
 
     def _show_run_asked(self, name: str) -> None:
         try:

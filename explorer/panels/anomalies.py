@@ -23,7 +23,7 @@ from explorer.session import to_images
 from explorer.widgets.exports import ask_path, error_text, tell_saved, with_suffix
 from explorer.widgets.image_io import ImageFileError, open_image
 from explorer.widgets.layouts import button, row
-from explorer.widgets.plotting import image_label, pixmap, side_by_side
+from explorer.widgets.plotting import Plot, image_label, pixmap, side_by_side
 from trainer import analysis
 from trainer.analysis import probes
 
@@ -101,7 +101,7 @@ class AnomalyPanel(AnalysisPanel):
 
     # ----- layout --------------------------------------------------------------------------
     def _build(self) -> None:
-        self.plot = pg.PlotWidget(objectName="anomalyHistogram")
+        self.plot = Plot(objectName="anomalyHistogram")
         self.plot.setTitle("Reconstruction error of each test example")
         self.plot.setLabel("bottom", "MSE per pixel")
         self.plot.setLabel("left", "examples")

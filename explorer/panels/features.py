@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 
 from explorer.panels.base import AnalysisPanel
 from explorer.widgets.job_status import JobStatus
+from explorer.widgets.plotting import Plot
 from trainer.analysis import probes
 from trainer.analysis.pretraining import pretraining_experiment
 
@@ -59,7 +60,7 @@ def bar_chart(plot: pg.PlotWidget, names, values, colours, chance: float) -> Non
 
 
 def _accuracy_plot(title: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget()
+    plot = Plot()
     plot.setTitle(title)
     plot.setLabel("left", "test accuracy")
     plot.setMouseEnabled(x=False, y=False)

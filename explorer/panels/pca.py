@@ -20,7 +20,7 @@ from explorer.session import to_images
 from explorer.widgets.image_view import ImageView
 from explorer.widgets.images import tile
 from explorer.widgets.layouts import button, row
-from explorer.widgets.plotting import PALETTE, ClassScatter, colour_key
+from explorer.widgets.plotting import PALETTE, ClassScatter, Plot, colour_key
 from trainer import analysis
 from trainer import checkpoint as checkpoints
 from trainer.analysis import compare as comparison
@@ -122,13 +122,13 @@ class PcaPanel(AnalysisPanel):
         clear = button("Clear added", self.clear_checkpoints, "Take the added models off again")
         top = row(self.summary, add, clear, stretch=0)
 
-        self.plot = pg.PlotWidget(objectName="compareErrorPlot")
+        self.plot = Plot(objectName="compareErrorPlot")
         self.plot.setLabel("bottom", "code size (components)")
         self.plot.setLabel("left", "test MSE per pixel")
         self.plot.setTitle("Reconstruction error against code size")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, 10))
-        self.plot.setMinimumHeight(220)
+        self.plot.setMinimumHeight(160)
 
         rows = QGridLayout()
         self.strips = []
@@ -149,9 +149,9 @@ class PcaPanel(AnalysisPanel):
         self.maps = []
         lower = QHBoxLayout()
         for title in ("PCA: first two components", "Model: codes"):
-            plot = pg.PlotWidget()
+            plot = Plot()
             plot.setTitle(title)
-            plot.setMinimumHeight(200)
+            plot.setMinimumHeight(140)
             lower.addWidget(plot)
             self.maps.append(plot)
         self.scatters = [ClassScatter(plot) for plot in self.maps]

@@ -3,11 +3,32 @@
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 
 from explorer.training.curves import Series
 
 LR_COLOR = "#9ca3af"
+
+
+class SparseLogAxis(pg.AxisItem):
+    """A log axis labelled at the decades, or at 1, 2 and 5 times them when fewer than two
+    decades show (pyqtgraph labels every 1..9 then, piled up at the top of each decade)."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.setStyle(maxTextLevel=0)  # the unlabelled 2..9 ticks stay as marks
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        minor = [v for _spacing, values in super().logTickValues(minVal, maxVal, size, stdTicks)
+                 for v in values]  # fmt: skip
+        low, high = math.floor(minVal), math.ceil(maxVal)
+        major = [float(d) for d in range(low, high + 1) if minVal <= d <= maxVal]
+        if len(major) < 2:
+            steps = [d + math.log10(m) for d in range(low, high + 1) for m in (1, 2, 5)]
+            major = [v for v in steps if minVal <= v <= maxVal] or minor
+        return [(None, major), (None, [v for v in minor if v not in major])]
 
 
 class LrAxis:
@@ -16,6 +37,7 @@ class LrAxis:
     def __init__(self, item: pg.PlotItem) -> None:
         self.item = item
         self.view = pg.ViewBox()
+        item.setAxisItems({"right": SparseLogAxis("right")})
         item.showAxis("right")
         item.scene().addItem(self.view)
         item.getAxis("right").linkToView(self.view)

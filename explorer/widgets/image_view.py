@@ -76,6 +76,7 @@ class ImageView(pg.GraphicsView):
         super().__init__(parent)
         self.setMinimumSize(min_side, min_side)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._min_side = min_side
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.vb.setMenuEnabled(False)
         self.vb.setDefaultPadding(0.0)
@@ -86,6 +87,14 @@ class ImageView(pg.GraphicsView):
         self._shape: tuple | None = None
         self.scene().sigMouseClicked.connect(self._clicked)
         scaling().changed.connect(self._rescaled)
+
+    def sizeHint(self) -> QSize:
+        """As small as allowed: it grows into the room there is (a panel in a scroll area
+        is laid out at its preferred height, which a 640x480 hint would make scroll)."""
+        return QSize(self._min_side, self._min_side)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._min_side, self._min_side)  # a graphics view's own hint is 68x68
 
     def transformation_mode(self) -> Qt.TransformationMode:
         """How the image is scaled to the view: sharp pixels or smooth (`scaling()`)."""
@@ -122,21 +131,17 @@ class PixelView(QWidget):
 
     smoothable = True  # False where a person paints pixels (the damage canvas)
 
-    def __init__(self, parent=None, side: int = 220):
+    def __init__(self, parent=None, side: int = 200):
         super().__init__(parent)
         scaling().changed.connect(self.update)
         self._side = side
         self._image: QImage | None = None
         self.setMinimumSize(side // 2, side // 2)
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)  # square: captions stay next to the image
-        self.setSizePolicy(policy)
+        # no height-for-width: a square of the width made panels outgrow their tab
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def sizeHint(self) -> QSize:
-        return QSize(self._side, self._side)
-
-    def heightForWidth(self, width: int) -> int:
-        return width
+        return QSize(self._side, self._side // 2)  # its minimum height: it grows into the room
 
     def set_image(self, img: np.ndarray | None) -> None:
         self._image = None if img is None else to_qimage(squeeze(channels_last(img)))

@@ -1,5 +1,5 @@
-"""Drawing helpers for the panels: class colours, the class scatter (the latent map's dots and
-the PCA panel's maps) and its key, image labels."""
+"""Drawing helpers for the panels: a plot widget, class colours, the class scatter (the latent
+map's dots and the PCA panel's maps) and its key, image labels."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ HOVER_PX = 7  # a point within this many pixels of the cursor counts as hovered 
 PIECE_POINTS = 5_000  # points moved per event-loop turn when a refresh places them
 DENSITY_BIN_PX = 2  # screen pixels per bin of the density image
 CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache  # items repainted only when they change
+
+
+class Plot(pg.PlotWidget):
+    """A plot that asks for its minimum size and grows into the room there is (pyqtgraph's
+    640x480 hint made panels taller than their tab at 1280x800, so they scrolled)."""
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize().expandedTo(QSize(120, 120))
 
 
 def colour(i: int, n: int):

@@ -143,3 +143,27 @@ def test_the_activation_follows_the_code_size_where_the_recipe_says(qtbot):
     assert form.hidden.text() == "40,20" and form.lr.value() == 0.0123
     _choose(form.backbone, "conv")  # a new backbone fills in the whole recipe again
     assert form.hidden.text() != "40,20"
+
+
+def test_the_learning_rate_labels_never_overlap(qtbot):
+    from PySide6.QtGui import QImage, QPainter
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 200)  # the loss dock at 1280x800
+    plot.show()
+    for step in range(1, 400):  # one-cycle's warm-up: 1.2e-4 up to 3e-3, a decade and a half
+        plot.append(step, {"loss": 1.0 / step}, lr=3e-3 * min(1.0, 0.04 + step / 300))
+    plot.redraw()
+    qtbot.wait(50)
+    axis = plot.getPlotItem().getAxis("right")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        texts = axis.generateDrawSpecs(painter)[2]
+    finally:
+        painter.end()
+    rects = [rect for rect, _flags, _text in texts]
+    assert len(rects) >= 2
+    for i, a in enumerate(rects):
+        assert not any(a.intersects(b) for b in rects[i + 1 :]), [t for *_, t in texts]

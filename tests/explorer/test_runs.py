@@ -95,3 +95,21 @@ def test_runs_come_back_at_the_next_start_and_a_delete_can_be_undone(qtbot, make
     assert third.runs() == [second, "digits-vae"]
     assert not (folder / f"{first.replace(' ', '-')}.safetensors").exists()
     assert third.show_run(second) and third.session.config.objective == "ae"
+
+
+def test_a_run_the_list_keeps_is_not_kept_again_as_an_unsaved_model(qtbot, window, choose):
+    from explorer.recovery_files import recovery_files
+
+    _train(qtbot, window, choose, objective="ae")
+    qtbot.waitUntil(lambda: not window.run_list.saving(), timeout=LONG)
+    assert window.run_list.holds(window.session) and window.session.dirty
+    assert window.start_training()  # replaces it: the run list has it, no banner over the map
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    window.recovery.writer.wait()
+    assert recovery_files() == [] and not window.banner.isVisible()
+    window.session.apply_weights(window.session.snapshot()[1])  # changed since it was kept
+    assert not window.run_list.holds(window.session)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=LONG)
+    window.recovery.writer.wait()
+    assert len(recovery_files()) == 1 and window.banner.isVisible()

@@ -68,6 +68,8 @@ for name in window.tabs.names():
     for _ in range(5):
         app.processEvents()
     out["tabs"][name] = measure()
+    page = window.tabs.currentWidget()  # the panel's scroll area
+    out["tabs"][name]["scroll"] = page.verticalScrollBar().maximum()
 print(json.dumps(out))
 window.close()
 os._exit(0)
@@ -106,3 +108,6 @@ def test_a_real_window_fits_the_screen_on_every_tab(tmp_path, size):
         assert seen["min"][0] <= size[0] and seen["min"][1] <= size[1], (name, seen)
         assert seen["training"] == start["training"] >= 280, (name, seen)  # never narrows
         assert seen["loss"] == start["loss"] >= 200, (name, seen)  # never a strip
+    if size == (1280, 800):  # every panel fits its tab: nothing cut off below the fold
+        scrolled = {name: seen["scroll"] for name, seen in out["tabs"].items() if seen["scroll"]}
+        assert not scrolled, scrolled

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from explorer.widgets.image_view import ImageView
 from explorer.widgets.layouts import row
-from explorer.widgets.plotting import ClassScatter
+from explorer.widgets.plotting import ClassScatter, Plot
 
 ROUGH_TIP = (
     "Latent roughness: how much the decoding changes per standard deviation moved along short "
@@ -52,8 +52,8 @@ def build(panel) -> None:
     panel.titles, panel.point_views, panel.figure_labels = [], [], []
     grid = QGridLayout()
     for k in range(2):
-        plot = pg.PlotWidget()
-        plot.setMinimumSize(260, 240)
+        plot = Plot()
+        plot.setMinimumSize(260, 190)
         plot.setLabel("bottom", "map x (std)")
         plot.setLabel("left", "map y (std)")
         item = pg.ImageItem(axisOrder="row-major")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from explorer.widgets.image_view import PixelView
 from explorer.widgets.layouts import button, row
+from explorer.widgets.plotting import Plot
 
 LOW_BITS, HIGH_BITS = 2, 16
 STYLE = {  # series name -> (colour, dashed, symbol)
@@ -57,14 +58,14 @@ TIPS = {
 
 
 def plot(panel) -> pg.PlotWidget:
-    widget = panel.plot = pg.PlotWidget(objectName="compressionPlot")
+    widget = panel.plot = Plot(objectName="compressionPlot")
     widget.setTitle("Rate against distortion on the test images")
     widget.setLabel("bottom", "bytes per image (log scale)")
     widget.setLabel("left", "PSNR (dB)")
     widget.setLogMode(x=True, y=False)
     widget.showGrid(x=True, y=True, alpha=0.25)
     widget.addLegend(offset=(10, 10))
-    widget.setMinimumHeight(260)
+    widget.setMinimumHeight(200)
     return widget
 
 
@@ -141,7 +142,8 @@ def table(panel) -> QTableWidget:
     widget.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     widget.horizontalHeader().setStretchLastSection(True)
     widget.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
-    widget.setMinimumHeight(150)
+    widget.setMinimumHeight(130)
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)  # rows scroll
     return widget
 
 

@@ -180,13 +180,14 @@ def images(panel) -> QGridLayout:
     panel.message = QLabel(wordWrap=True, objectName="denoiseMessage")
     grid.addWidget(panel.source_label, 3, 0, 1, 4)
     grid.addWidget(panel.message, 4, 0, 1, 4)
-    grid.setRowStretch(5, 1)
+    grid.setRowStretch(1, 1)  # the images take the spare height
     return grid
 
 
 def layout(panel) -> None:
     """The banner on top, the images, then the boxes of controls in a row."""
     column = QVBoxLayout(panel)
+    column.setContentsMargins(6, 4, 6, 4)  # fits its tab at 1280x800
     column.addWidget(banner(panel))
     column.addLayout(images(panel), 1)
     boxes = QHBoxLayout()

@@ -129,9 +129,7 @@ class DenoisePanel(Panel):
             f"This model's objective is <b>{config.objective}</b>: only a denoising autoencoder "
             f"was trained for this, so {then}."
         )
-        self.out_title.setText(
-            "Repaired by the bundled denoiser" if using else "Repaired by the model"
-        )
+        self.out_title.setText("Repaired (bundled denoiser)" if using else "Repaired by the model")
 
     def train_denoising(self) -> None:
         """Ask the window to train a denoising model of this shape with the panel's noise."""

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from explorer.panels.latent.colouring import MODES
 from explorer.widgets.image_view import ImageView
 from explorer.widgets.layouts import row
-from explorer.widgets.plotting import CACHED, ClassScatter, Legend
+from explorer.widgets.plotting import CACHED, ClassScatter, Legend, Plot
 
 REFIT_S = 2.0  # while training, the view shrinks to the dots at most this often
 DENSE_POINTS = 20_000  # from this many test points the dots are a density image
@@ -108,7 +108,7 @@ class Follower:
 
 def build(panel) -> None:
     """The plot (dots, point, grid) left, the decoded point and the controls right."""
-    panel.plot = pg.PlotWidget()
+    panel.plot = Plot()
     panel.plot.setMinimumSize(360, 320)
     # No grid: its lines span the map and made each re-ranged repaint cost 40 ms, not 10.
     for axis in ("left", "bottom"):
@@ -141,12 +141,12 @@ def build(panel) -> None:
     panel.plot.scene().sigMouseClicked.connect(panel.clicked)
 
     panel.info = QLabel("Loading the model…", wordWrap=True)
-    panel.view = ImageView(min_side=200)
+    panel.view = ImageView(min_side=140)
     panel.coords = QLabel(wordWrap=True)
     panel.coords.setFixedHeight(30)
     panel.coords.setStyleSheet("font-family: monospace; font-size: 10px;")
-    panel.hover_view = ImageView(min_side=84)
-    panel.hover_view.setFixedSize(84, 84)
+    panel.hover_view = ImageView(min_side=64)
+    panel.hover_view.setFixedSize(64, 64)
     panel.hover_label = QLabel(HOVER_HINT)
     panel.hover_label.setWordWrap(True)
     panel.axes = QComboBox()
