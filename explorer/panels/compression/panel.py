@@ -81,7 +81,8 @@ class CompressionPanel(AnalysisPanel):
 
     def series(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What the plot draws, {name: (bytes per image, PSNR dB)}: model, PCA, JPEG, JPEG
-        without tables, PNG (a lossless PNG's PSNR, inf, is drawn 3 dB above the rest)."""
+        without tables, PNG (a lossless PNG's PSNR, inf, is drawn 3 dB above the rest, or above
+        view.TOP_DB where the plot ends)."""
         out = {}
         for item in self.plot.getPlotItem().listDataItems():
             if item.name():
@@ -143,7 +144,8 @@ class CompressionPanel(AnalysisPanel):
         rows, sweep, png = out["rows"], out["jpeg"], out["png"]
         finite = [r[k] for r in rows for k in ("psnr_db", "pca_psnr_db")]
         finite += [s["psnr_db"] for s in sweep]
-        png_y = png["psnr_db"] if math.isfinite(png["psnr_db"]) else max(finite) + 3
+        top = min(max(finite), view.TOP_DB)  # near-lossless JPEGs reach 150 dB and more
+        png_y = png["psnr_db"] if math.isfinite(png["psnr_db"]) else top + 3
         return {
             "model": ([r["bytes_per_image"] for r in rows], [r["psnr_db"] for r in rows]),
             "PCA": ([r["bytes_per_image"] for r in rows], [r["pca_psnr_db"] for r in rows]),

@@ -57,6 +57,9 @@ TIPS = {
 }
 
 
+TOP_DB = 60.0  # the plot's PSNR axis ends a little above this (8-bit pixels' own noise: 59 dB)
+
+
 def plot(panel) -> pg.PlotWidget:
     widget = panel.plot = Plot(objectName="compressionPlot")
     widget.setTitle("Rate against distortion on the test images")
@@ -64,7 +67,7 @@ def plot(panel) -> pg.PlotWidget:
     widget.setLabel("left", "PSNR (dB)")
     widget.setLogMode(x=True, y=False)
     widget.showGrid(x=True, y=True, alpha=0.25)
-    widget.addLegend(offset=(10, 10))
+    widget.addLegend(offset=(10, 10))  # top left: above the codes, left of the JPEGs
     widget.setMinimumHeight(200)
     return widget
 
@@ -80,6 +83,8 @@ def draw(widget: pg.PlotWidget, series: dict, chosen) -> None:
             x, y, pen=pen, symbol=symbol, symbolSize=14 if name == "PNG" else 7,
             symbolBrush=colour, symbolPen=colour, name=name,
         )  # fmt: skip
+    ys = [v for _, y in series.values() for v in y if math.isfinite(v)]
+    widget.setYRange(min(ys) - 2, min(max(ys), TOP_DB + 3) + 3, padding=0)
     xs = [v for x, _ in series.values() for v in x]
     ticks = [m * 10**k for k in range(0, 9) for m in (1, 2, 5)]
     ticks = [t for t in ticks if min(xs) / 2 <= t <= max(xs) * 2]
