@@ -11,9 +11,10 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
-    QGridLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -27,8 +28,7 @@ from explorer.widgets.plotting import Plot, image_label, pixmap, side_by_side
 from trainer import analysis
 from trainer.analysis import probes
 
-GALLERY = 12  # worst examples shown
-COLUMNS = 6
+GALLERY = 12  # worst examples shown, in one row that scrolls sideways
 
 
 def compute(model, dataset, report) -> dict:
@@ -105,7 +105,7 @@ class AnomalyPanel(AnalysisPanel):
         self.plot.setTitle("Reconstruction error of each test example")
         self.plot.setLabel("bottom", "MSE per pixel")
         self.plot.setLabel("left", "examples")
-        self.plot.setMinimumHeight(220)
+        self.plot.setMinimumHeight(190)
         self.bars = pg.PlotCurveItem(
             [0.0, 1.0], [0.0], stepMode="center", fillLevel=0, brush=(31, 119, 180, 150),
             pen="#1f77b4",
@@ -150,7 +150,12 @@ class AnomalyPanel(AnalysisPanel):
         upper.addLayout(side, 1)
 
         self.gallery_title = QLabel()
-        self.gallery = QGridLayout()
+        strip = QWidget()
+        self.gallery = QHBoxLayout(strip)
+        self.gallery.setContentsMargins(0, 0, 0, 0)
+        self.strip = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self.strip.setWidget(strip)
+        self.strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.note = QLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.job)
@@ -158,7 +163,7 @@ class AnomalyPanel(AnalysisPanel):
         layout.addWidget(self.count)
         layout.addLayout(buttons)
         layout.addWidget(self.gallery_title)
-        layout.addLayout(self.gallery, 2)
+        layout.addWidget(self.strip)
         layout.addWidget(self.note)
 
     # ----- computing and drawing -----------------------------------------------------------
@@ -189,10 +194,12 @@ class AnomalyPanel(AnalysisPanel):
 
     def _fill_gallery(self, out: dict) -> None:
         while self.gallery.count():
-            self.gallery.takeAt(0).widget().deleteLater()
+            item = self.gallery.takeAt(0)
+            if item.widget() is not None:  # the stretch at the end has none
+                item.widget().deleteLater()
         classes = self.session.dataset.classes
         labels = self.session.dataset.test_y.numpy()
-        for n, (i, a, b) in enumerate(zip(out["worst"], out["originals"], out["recons"])):
+        for i, a, b in zip(out["worst"], out["originals"], out["recons"]):
             tip = f"test example {i}, label {classes[labels[i]]}, error {self._errors[i]:.4f}"
             cell = QVBoxLayout()
             cell.addWidget(image_label(side_by_side(a, b), 64, tip))
@@ -201,7 +208,11 @@ class AnomalyPanel(AnalysisPanel):
             cell.addWidget(caption)
             holder = QWidget()
             holder.setLayout(cell)
-            self.gallery.addWidget(holder, n // COLUMNS, n % COLUMNS)
+            self.gallery.addWidget(holder)
+        self.gallery.addStretch(1)
+        cells = [self.gallery.itemAt(k).widget() for k in range(self.gallery.count())]
+        tallest = max((c.sizeHint().height() for c in cells if c is not None), default=0)
+        self.strip.setFixedHeight(tallest + self.strip.horizontalScrollBar().sizeHint().height())
         self.gallery_title.setText(
             f"<b>The {len(out['worst'])} worst reconstructed test examples</b> "
             "(original | reconstruction; test index, label, error)"
