@@ -26,7 +26,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from explorer.training.curves import EpochMap, Series, epoch_map, write_csv
-from explorer.training.lr_axis import LrAxis
+from explorer.training.lr_axis import LrAxis, SparseLogAxis
 from explorer.widgets.plotting import PALETTE
 
 COLORS = {
@@ -53,7 +53,7 @@ class LossPlot(pg.PlotWidget):
     """The `lossPlot` widget: `append()` while training, `set_history()` for a checkpoint."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": SparseLogAxis("left")})  # a log loss axis
         self.setObjectName("lossPlot")
         item = self.getPlotItem()
         # no grid: pyqtgraph's axis grid doubles the cost of every redraw

@@ -14,7 +14,8 @@ LR_COLOR = "#9ca3af"
 
 class SparseLogAxis(pg.AxisItem):
     """A log axis labelled at the decades, or at 1, 2 and 5 times them when fewer than two
-    decades show (pyqtgraph labels every 1..9 then, piled up at the top of each decade)."""
+    decades show, or at every 1..9 in under half a decade (pyqtgraph labels every 1..9
+    whenever fewer than three decades show, piled up at the top of each decade)."""
 
     def __init__(self, orientation: str) -> None:
         super().__init__(orientation)
@@ -27,7 +28,9 @@ class SparseLogAxis(pg.AxisItem):
         major = [float(d) for d in range(low, high + 1) if minVal <= d <= maxVal]
         if len(major) < 2:
             steps = [d + math.log10(m) for d in range(low, high + 1) for m in (1, 2, 5)]
-            major = [v for v in steps if minVal <= v <= maxVal] or minor
+            major = [v for v in steps if minVal <= v <= maxVal]
+        if len(major) < 2:  # under half a decade: every 1..9 is far enough apart
+            major = minor
         return [(None, major), (None, [v for v in minor if v not in major])]
 
 

@@ -145,25 +145,30 @@ def test_the_activation_follows_the_code_size_where_the_recipe_says(qtbot):
     assert form.hidden.text() != "40,20"
 
 
-def test_the_learning_rate_labels_never_overlap(qtbot):
+def _label_rects(axis) -> list:
     from PySide6.QtGui import QImage, QPainter
 
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        return [(rect, text) for rect, _flags, text in axis.generateDrawSpecs(painter)[2]]
+    finally:
+        painter.end()
+
+
+def test_the_log_axes_labels_never_overlap(qtbot):
     plot = LossPlot()
     qtbot.addWidget(plot)
     plot.resize(900, 200)  # the loss dock at 1280x800
     plot.show()
+    plot.set_log(True)
     for step in range(1, 400):  # one-cycle's warm-up: 1.2e-4 up to 3e-3, a decade and a half
-        plot.append(step, {"loss": 1.0 / step}, lr=3e-3 * min(1.0, 0.04 + step / 300))
+        rate = 3e-3 * min(1.0, 0.04 + step / 300)
+        plot.append(step, {"loss": 60 - step / 10, "kl": 1 + step / 200}, lr=rate)
     plot.redraw()
     qtbot.wait(50)
-    axis = plot.getPlotItem().getAxis("right")
-    image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        texts = axis.generateDrawSpecs(painter)[2]
-    finally:
-        painter.end()
-    rects = [rect for rect, _flags, _text in texts]
-    assert len(rects) >= 2
-    for i, a in enumerate(rects):
-        assert not any(a.intersects(b) for b in rects[i + 1 :]), [t for *_, t in texts]
+    for side in ("left", "right"):  # the loss from 1 to 60, the rate over 1.4 decades
+        labels = _label_rects(plot.getPlotItem().getAxis(side))
+        assert len(labels) >= 2, side
+        for i, (a, _text) in enumerate(labels):
+            assert not any(a.intersects(b) for b, _ in labels[i + 1 :]), (side, labels)
