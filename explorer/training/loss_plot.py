@@ -26,8 +26,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from explorer.training.curves import EpochMap, Series, epoch_map, write_csv
-from explorer.training.lr_axis import LrAxis, SparseLogAxis
-from explorer.widgets.plotting import PALETTE
+from explorer.training.lr_axis import LrAxis
+from explorer.widgets.plotting import PALETTE, SparseLogAxis
 
 COLORS = {
     "loss": "#1f2937",

@@ -3,35 +3,12 @@
 
 from __future__ import annotations
 
-import math
-
 import pyqtgraph as pg
 
 from explorer.training.curves import Series
+from explorer.widgets.plotting import SparseLogAxis
 
 LR_COLOR = "#9ca3af"
-
-
-class SparseLogAxis(pg.AxisItem):
-    """A log axis labelled at the decades, or at 1, 2 and 5 times them when fewer than two
-    decades show, or at every 1..9 in under half a decade (pyqtgraph labels every 1..9
-    whenever fewer than three decades show, piled up at the top of each decade)."""
-
-    def __init__(self, orientation: str) -> None:
-        super().__init__(orientation)
-        self.setStyle(maxTextLevel=0)  # the unlabelled 2..9 ticks stay as marks
-
-    def logTickValues(self, minVal, maxVal, size, stdTicks):
-        minor = [v for _spacing, values in super().logTickValues(minVal, maxVal, size, stdTicks)
-                 for v in values]  # fmt: skip
-        low, high = math.floor(minVal), math.ceil(maxVal)
-        major = [float(d) for d in range(low, high + 1) if minVal <= d <= maxVal]
-        if len(major) < 2:
-            steps = [d + math.log10(m) for d in range(low, high + 1) for m in (1, 2, 5)]
-            major = [v for v in steps if minVal <= v <= maxVal]
-        if len(major) < 2:  # under half a decade: every 1..9 is far enough apart
-            major = minor
-        return [(None, major), (None, [v for v in minor if v not in major])]
 
 
 class LrAxis:

@@ -76,7 +76,6 @@ class ImageView(pg.GraphicsView):
         super().__init__(parent)
         self.setMinimumSize(min_side, min_side)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._min_side = min_side
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.vb.setMenuEnabled(False)
         self.vb.setDefaultPadding(0.0)
@@ -91,10 +90,10 @@ class ImageView(pg.GraphicsView):
     def sizeHint(self) -> QSize:
         """As small as allowed: it grows into the room there is (a panel in a scroll area
         is laid out at its preferred height, which a 640x480 hint would make scroll)."""
-        return QSize(self._min_side, self._min_side)
+        return self.minimumSize()
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(self._min_side, self._min_side)  # a graphics view's own hint is 68x68
+        return self.minimumSize()  # a graphics view's own hint is 68x68
 
     def transformation_mode(self) -> Qt.TransformationMode:
         """How the image is scaled to the view: sharp pixels or smooth (`scaling()`)."""

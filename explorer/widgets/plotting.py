@@ -1,9 +1,10 @@
-"""Drawing helpers for the panels: a plot widget, class colours, the class scatter (the latent
-map's dots and the PCA panel's maps) and its key, image labels."""
+"""Drawing helpers for the panels: a plot widget, a sparse log axis, class colours, the class
+scatter (the latent map's dots and the PCA panel's maps) and its key, image labels."""
 
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -31,6 +32,28 @@ class Plot(pg.PlotWidget):
 
     def sizeHint(self) -> QSize:
         return self.minimumSize().expandedTo(QSize(120, 120))
+
+
+class SparseLogAxis(pg.AxisItem):
+    """A log axis labelled at the decades, or at 1, 2 and 5 times them when fewer than two
+    decades show, or at every 1..9 in under half a decade (pyqtgraph labels every 1..9
+    whenever fewer than three decades show, piled up at the top of each decade)."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.setStyle(maxTextLevel=0)  # the unlabelled 2..9 ticks stay as marks
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        minor = [v for _spacing, values in super().logTickValues(minVal, maxVal, size, stdTicks)
+                 for v in values]  # fmt: skip
+        low, high = math.floor(minVal), math.ceil(maxVal)
+        major = [float(d) for d in range(low, high + 1) if minVal <= d <= maxVal]
+        if len(major) < 2:
+            steps = [d + math.log10(m) for d in range(low, high + 1) for m in (1, 2, 5)]
+            major = [v for v in steps if minVal <= v <= maxVal]
+        if len(major) < 2:  # under half a decade: every 1..9 is far enough apart
+            major = minor
+        return [(None, major), (None, [v for v in minor if v not in major])]
 
 
 def colour(i: int, n: int):
